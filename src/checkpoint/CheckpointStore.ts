@@ -1,0 +1,22 @@
+/**
+ * The CheckpointStore port: durable progress per (sink, index generation) — whether it is
+ * seeded, and the backfill cursor (the last root key whose document is flushed).
+ */
+import type { Effect } from "effect"
+import { Context } from "effect"
+import type { SinkError } from "../errors.js"
+import type { KeyValues } from "../schema/documentId.js"
+import type { SinkIndex } from "../sink/Sink.js"
+
+export interface Checkpoint {
+  readonly seeded: boolean
+  readonly cursor: KeyValues | null
+}
+
+export interface CheckpointStore {
+  readonly get: (target: SinkIndex) => Effect.Effect<Checkpoint, SinkError>
+  readonly saveCursor: (target: SinkIndex, cursor: KeyValues) => Effect.Effect<void, SinkError>
+  readonly markSeeded: (target: SinkIndex) => Effect.Effect<void, SinkError>
+}
+
+export class CheckpointStoreTag extends Context.Tag("flusso/CheckpointStore")<CheckpointStoreTag, CheckpointStore>() {}

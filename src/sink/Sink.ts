@@ -1,0 +1,61 @@
+/**
+ * The Sink port: where documents go. One service stands for every configured sink (a
+ * fan-out layer composes several); operations name the sinks they are for so a backfill
+ * writes only to sinks that still need seeding.
+ */
+import type { Effect } from "effect"
+import { Context } from "effect"
+import type { SinkError } from "../errors.js"
+import type { IndexPlan } from "../schema/IndexPlan.js"
+
+export interface UpsertDocument {
+  readonly _tag: "Upsert"
+  readonly index: string
+  readonly id: string
+  /** The document as JSON text. */
+  readonly json: string
+}
+
+export interface DeleteDocument {
+  readonly _tag: "Delete"
+  readonly index: string
+  readonly id: string
+}
+
+export type WriteOperation = UpsertDocument | DeleteDocument
+
+/** A document one sink refused (not a transport failure: a mapping conflict, a bad value…). */
+export interface Rejection {
+  readonly sink: string
+  readonly index: string
+  readonly id: string
+  readonly reason: string
+}
+
+/** Where one logical index lives in one sink. */
+export interface SinkIndex {
+  readonly sink: string
+  readonly index: string
+  /** The physical name seeding state is kept under (the OpenSearch generation). */
+  readonly generation: string
+}
+
+export interface Sink {
+  readonly names: ReadonlyArray<string>
+  /** Idempotent: find or create every enabled index in every sink. */
+  readonly ensureIndexes: (plans: ReadonlyArray<IndexPlan>) => Effect.Effect<ReadonlyArray<SinkIndex>, SinkError>
+  /**
+   * Writes and makes durable (a flush) every operation, in order per document, to the
+   * given sinks. Succeeds with the items refused; fails only when a sink is unreachable
+   * after its retries or refuses the request itself.
+   */
+  readonly write: (
+    sinks: ReadonlyArray<string>,
+    operations: ReadonlyArray<WriteOperation>,
+    options: { readonly refresh: boolean }
+  ) => Effect.Effect<ReadonlyArray<Rejection>, SinkError>
+  /** The index is fully seeded in that sink: give it its steady-state settings. */
+  readonly seeded: (target: SinkIndex) => Effect.Effect<void, SinkError>
+}
+
+export class SinkTag extends Context.Tag("flusso/Sink")<SinkTag, Sink>() {}

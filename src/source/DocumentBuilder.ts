@@ -1,0 +1,27 @@
+/**
+ * The DocumentBuilder port: which documents a batch of changes affects (resolve), and
+ * their current state (build). Documents are JSON text assembled by the database, never
+ * re-parsed on the way to the sink, so 64-bit integers and numerics keep every digit.
+ */
+import type { Effect } from "effect"
+import { Context } from "effect"
+import type { SourceError } from "../errors.js"
+import type { IndexPlan } from "../schema/IndexPlan.js"
+import type { Change } from "./ChangeSource.js"
+
+/** Document ids per logical index name. */
+export type AffectedDocuments = ReadonlyMap<string, ReadonlySet<string>>
+
+/** The current state of one document: its JSON, or `null` when it must not exist (a tombstone). */
+export interface BuiltDocument {
+  readonly id: string
+  readonly json: string | null
+}
+
+export interface DocumentBuilder {
+  readonly resolve: (changes: ReadonlyArray<Change>) => Effect.Effect<AffectedDocuments, SourceError>
+  /** One entry per requested id, in no particular order. */
+  readonly build: (plan: IndexPlan, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<BuiltDocument>, SourceError>
+}
+
+export class DocumentBuilderTag extends Context.Tag("flusso/DocumentBuilder")<DocumentBuilderTag, DocumentBuilder>() {}
