@@ -1,0 +1,53 @@
+/**
+ * The read connection pool (`@effect/sql-pg`) for a source, with the canonical session
+ * settings and text types of `connection.ts`, and the catalog of every table the
+ * enabled indexes read, checked against the config.
+ */
+import { PgClient } from "@effect/sql-pg"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect, Layer } from "effect"
+import { Pool } from "pg"
+import type { ResolvedSource } from "../../config/ResolvedConfig.js"
+import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
+import type { IndexPlan } from "../../schema/IndexPlan.js"
+import { checkIndexAgainstTable, readTable, type TableInfo } from "./catalog.js"
+import { clientConfig } from "./connection.js"
+import { isTransient } from "./sqlErrors.js"
+
+export const layer = (source: ResolvedSource) =>
+  PgClient.layerFromPool({
+    acquire: Effect.acquireRelease(
+      Effect.sync(() => new Pool({ ...clientConfig(source.url, "flusso"), max: 4, connectionTimeoutMillis: 10_000 })),
+      (pool) => Effect.promise(() => pool.end().catch(() => undefined))
+    )
+  }).pipe(
+    Layer.mapError((error) => {
+      const cause = error.cause
+      const reason = cause instanceof Error ? cause.message : error.message
+      return isTransient(cause)
+        ? new SourceUnavailable({ reason: `cannot connect: ${reason}`, cause })
+        : new SourceMisconfigured({ reason: `cannot connect to PostgreSQL: ${reason}`, fix: "check source.url (or DATABASE_URL): host, port, user, password, database" })
+    })
+  )
+
+/** The root table of every plan, read from the catalog; a table or column the config names wrongly stops the run. */
+export const loadTables = (
+  sql: SqlClient,
+  plans: ReadonlyArray<IndexPlan>
+): Effect.Effect<ReadonlyMap<string, TableInfo>, SourceUnavailable | SourceMisconfigured> =>
+  Effect.gen(function*() {
+    const tables = new Map<string, TableInfo>()
+    const problems: Array<string> = []
+    for (const plan of plans) {
+      const info = yield* readTable(sql, plan.schema, plan.table)
+      problems.push(...checkIndexAgainstTable(plan, info).map((p) => p.message))
+      if (info !== undefined) tables.set(plan.name, info)
+    }
+    if (problems.length > 0) {
+      return yield* new SourceMisconfigured({
+        reason: `the config does not match the database:\n  - ${problems.join("\n  - ")}`,
+        fix: "correct the config (or the database) and run again"
+      })
+    }
+    return tables
+  })

@@ -1,0 +1,95 @@
+/**
+ * The ChangeSource backed by Postgres logical replication. Building the layer checks
+ * `wal_level`, the tables, then ensures the publication and the slot — before anything
+ * reads a snapshot, so no commit falls between the snapshot and the stream.
+ */
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Effect, Layer, Ref, Schema } from "effect"
+import type { ResolvedSource } from "../../config/ResolvedConfig.js"
+import { SourceMisconfigured } from "../../errors.js"
+import type { KeyValues } from "../../schema/documentId.js"
+import type { IndexPlan } from "../../schema/IndexPlan.js"
+import { type ChangeSource, ChangeSourceTag } from "../ChangeSource.js"
+import type { TableInfo } from "./catalog.js"
+import { clientConfig } from "./connection.js"
+import { snapshotStatement } from "./documentSql.js"
+import { loadTables } from "./PgDatabase.js"
+import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
+import { replicationStream } from "./replicationStream.js"
+import { classify } from "./sqlErrors.js"
+
+/** Deletes of a root table must carry the configured key, or they cannot be resolved. */
+const checkReplicaIdentity = (plan: IndexPlan, table: TableInfo): SourceMisconfigured | undefined => {
+  const name = plan.qualifiedTable
+  if (table.replicaIdentity === "n") {
+    return new SourceMisconfigured({
+      reason: `table ${name} has REPLICA IDENTITY NOTHING: its deletes carry no key, so index ${plan.name} could never drop them`,
+      fix: `ALTER TABLE ${name} REPLICA IDENTITY DEFAULT;`
+    })
+  }
+  if (table.replicaIdentity === "d" && table.primaryKey.length === 0) {
+    return new SourceMisconfigured({
+      reason: `table ${name} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
+      fix: `add a primary key, or ALTER TABLE ${name} REPLICA IDENTITY FULL;`
+    })
+  }
+  if (table.replicaIdentity === "d" && !plan.primaryKey.every((c) => table.primaryKey.includes(c))) {
+    return new SourceMisconfigured({
+      reason: `index ${plan.name} is keyed by (${plan.primaryKey.join(", ")}) but deletes of ${name} carry only its primary key (${table.primaryKey.join(", ")})`,
+      fix: `ALTER TABLE ${name} REPLICA IDENTITY FULL;`
+    })
+  }
+  return undefined
+}
+
+export interface PostgresChangeSourceOptions {
+  readonly source: ResolvedSource
+  readonly plans: ReadonlyArray<IndexPlan>
+  /** Standby status cadence; well below wal_sender_timeout / 2. */
+  readonly statusIntervalMs?: number
+}
+
+export const make = (options: PostgresChangeSourceOptions) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const plans = options.plans.filter((p) => p.enabled)
+    yield* checkWalLevel(sql)
+    const tables = yield* loadTables(sql, plans)
+    for (const plan of plans) {
+      const table = tables.get(plan.name)
+      const problem = table && checkReplicaIdentity(plan, table)
+      if (problem) return yield* problem
+    }
+    const published = [...new Map(plans.map((p) => [p.qualifiedTable, { schema: p.schema, table: p.table }])).values()]
+    yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
+    const confirmed = yield* ensureSlot(sql, options.source.slot)
+    const acked = yield* Ref.make(confirmed)
+
+    const snapshotKeys = (plan: IndexPlan, after: KeyValues | null, limit: number) => {
+      const table = tables.get(plan.name)
+      if (table === undefined) return Effect.fail(new SourceMisconfigured({ reason: `index ${plan.name} is not enabled`, fix: "enable it" }))
+      const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
+      return sql.unsafe(snapshotStatement(plan, table, after !== null), [...(after ?? []), limit]).pipe(
+        Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(KeyRow))(rows)),
+        Effect.map((rows) => rows.map((row) => plan.primaryKey.map((_, i) => row[`k${i}`] ?? ""))),
+        Effect.mapError((e) => classify(`enumerating keys of ${plan.qualifiedTable}`, e))
+      )
+    }
+
+    const source: ChangeSource = {
+      changes: replicationStream({
+        client: clientConfig(options.source.url, "flusso-replication"),
+        slot: options.source.slot,
+        publication: options.source.publication,
+        acked,
+        bufferSize: 4096,
+        statusIntervalMs: options.statusIntervalMs ?? 1000
+      }),
+      ack: (lsn) => Ref.update(acked, (current) => (lsn > current ? lsn : current)),
+      snapshotKeys
+    }
+    return source
+  })
+
+/** Requires the read pool (`PgDatabase.layer`). */
+export const layer = (options: PostgresChangeSourceOptions) => Layer.effect(ChangeSourceTag, make(options))

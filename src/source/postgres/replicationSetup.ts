@@ -1,0 +1,135 @@
+/**
+ * Ensures what logical replication needs before any snapshot is read: `wal_level`,
+ * the publication covering every table an index reads, then the slot. Publication first:
+ * a slot decodes with the catalog as of the WAL it reads, so a publication created after
+ * the slot makes PostgreSQL 15 stop the stream with `publication "x" does not exist`.
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect, Schema } from "effect"
+import { SourceMisconfigured, type SourceUnavailable } from "../../errors.js"
+import { quoteIdent } from "./documentSql.js"
+import { parseLsn } from "./lsn.js"
+import { classify, rootCause } from "./sqlErrors.js"
+
+type SetupError = SourceUnavailable | SourceMisconfigured
+
+const query = <A, I>(sql: SqlClient, what: string, text: string, params: ReadonlyArray<unknown>, row: Schema.Schema<A, I>) =>
+  sql.unsafe(text, params).pipe(
+    Effect.mapError((e) => classify(what, e)),
+    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(row))(rows).pipe(Effect.mapError((e) => classify(what, e))))
+  )
+
+const isPermissionDenied = (error: unknown): boolean => {
+  const cause = rootCause(error)
+  return typeof cause === "object" && cause !== null && "code" in cause && (cause.code === "42501")
+}
+
+export const checkWalLevel = (sql: SqlClient): Effect.Effect<void, SetupError> =>
+  query(sql, "reading wal_level", "SELECT current_setting('wal_level') AS level", [], Schema.Struct({ level: Schema.String })).pipe(
+    Effect.flatMap((rows) =>
+      rows[0]?.level === "logical" ? Effect.void : Effect.fail(new SourceMisconfigured({
+        reason: `PostgreSQL runs with wal_level = ${rows[0]?.level ?? "unknown"}; logical replication needs wal_level = logical`,
+        fix: "ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL"
+      }))
+    )
+  )
+
+/**
+ * Creates the publication or adds the tables it lacks (never removes any). Without the
+ * privilege to do so, logs the exact SQL to run and goes on when the publication exists.
+ */
+export const ensurePublication = (
+  sql: SqlClient,
+  publication: string,
+  tables: ReadonlyArray<{ readonly schema: string; readonly table: string }>,
+  manage: boolean
+): Effect.Effect<void, SetupError> =>
+  Effect.gen(function*() {
+    const existing = yield* query(sql, "reading publications",
+      "SELECT puballtables::text AS all_tables FROM pg_publication WHERE pubname = $1", [publication],
+      Schema.Struct({ all_tables: Schema.String }))
+    const tableList = (list: ReadonlyArray<{ schema: string; table: string }>) =>
+      list.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(", ")
+    if (existing.length === 0) {
+      const create = `CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${tableList(tables)}`
+      if (!manage) {
+        return yield* new SourceMisconfigured({ reason: `publication ${publication} does not exist`, fix: `run as a table owner: ${create};` })
+      }
+      yield* sql.unsafe(create).pipe(
+        Effect.catchAll((e) =>
+          Effect.fail(isPermissionDenied(e)
+            ? new SourceMisconfigured({ reason: `not allowed to create publication ${publication}`, fix: `run as a table owner: ${create};` })
+            : classify(`creating publication ${publication}`, e))
+        )
+      )
+      yield* Effect.logInfo(`created publication ${publication} for ${tableList(tables)}`)
+      return
+    }
+    if (existing[0]?.all_tables === "true") return
+    const published = yield* query(sql, "reading publication tables",
+      "SELECT schemaname AS schema, tablename AS table FROM pg_publication_tables WHERE pubname = $1", [publication],
+      Schema.Struct({ schema: Schema.String, table: Schema.String }))
+    const have = new Set(published.map((t) => `${t.schema}.${t.table}`))
+    const missing = tables.filter((t) => !have.has(`${t.schema}.${t.table}`))
+    if (missing.length === 0) return
+    const alter = `ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${tableList(missing)}`
+    const advise = Effect.logWarning(
+      `publication ${publication} lacks ${tableList(missing)}; their changes are not streamed until you run: ${alter};`
+    )
+    if (!manage) return yield* advise
+    yield* sql.unsafe(alter).pipe(
+      Effect.zipRight(Effect.logInfo(`added ${tableList(missing)} to publication ${publication}`)),
+      Effect.catchAll((e) => (isPermissionDenied(e) ? advise : Effect.fail(classify(`altering publication ${publication}`, e))))
+    )
+  })
+
+/**
+ * Creates the slot when missing and returns the position it is confirmed up to: where
+ * streaming resumes, so a received-but-unflushed change is always redelivered.
+ */
+export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<bigint, SetupError> =>
+  Effect.gen(function*() {
+    const SlotRow = Schema.Struct({
+      plugin: Schema.NullOr(Schema.String),
+      database: Schema.NullOr(Schema.String),
+      current_database: Schema.String,
+      wal_status: Schema.NullOr(Schema.String),
+      confirmed: Schema.NullOr(Schema.String)
+    })
+    const read = query(sql, "reading replication slots",
+      `SELECT plugin, database, current_database() AS current_database, wal_status, confirmed_flush_lsn::text AS confirmed
+         FROM pg_replication_slots WHERE slot_name = $1`, [slot], SlotRow)
+    let rows = yield* read
+    if (rows.length === 0) {
+      yield* sql.unsafe("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]).pipe(
+        Effect.catchAll((e) =>
+          Effect.fail(isPermissionDenied(e)
+            ? new SourceMisconfigured({ reason: `not allowed to create replication slot ${slot}`, fix: "grant the role REPLICATION: ALTER ROLE <role> REPLICATION;" })
+            : classify(`creating replication slot ${slot}`, e))
+        )
+      )
+      yield* Effect.logInfo(`created replication slot ${slot}`)
+      rows = yield* read
+    }
+    const row = rows[0]
+    if (row === undefined) return yield* new SourceMisconfigured({ reason: `replication slot ${slot} vanished after creation`, fix: "check that nothing else drops it" })
+    if (row.plugin !== "pgoutput") {
+      return yield* new SourceMisconfigured({
+        reason: `replication slot ${slot} uses plugin ${row.plugin ?? "none (physical slot)"}, flusso needs pgoutput`,
+        fix: `set source.slot to another name, or drop it: SELECT pg_drop_replication_slot('${slot}');`
+      })
+    }
+    if (row.database !== row.current_database) {
+      return yield* new SourceMisconfigured({
+        reason: `replication slot ${slot} belongs to database ${row.database}, not ${row.current_database}`,
+        fix: "set source.slot to a name unique to this deployment"
+      })
+    }
+    if (row.wal_status === "lost") {
+      return yield* new SourceMisconfigured({
+        reason: `replication slot ${slot} lost WAL it needed (wal_status = lost); changes were missed`,
+        fix: `drop it (SELECT pg_drop_replication_slot('${slot}');) and restart flusso to re-seed every index`
+      })
+    }
+    return row.confirmed === null ? 0n : parseLsn(row.confirmed)
+  })
