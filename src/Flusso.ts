@@ -1,0 +1,43 @@
+/**
+ * The composition root for embedding and the CLI: the production layers of the four
+ * ports for a resolved config, and `run`, the engine over them. Only this file (and
+ * main.ts) names concrete backends.
+ */
+import { Effect, Layer } from "effect"
+import * as OpenSearchCheckpointStore from "./checkpoint/OpenSearchCheckpointStore.js"
+import type { ResolvedConfig, ResolvedOpenSearchSink, ResolvedStdoutSink } from "./config/ResolvedConfig.js"
+import * as Engine from "./engine/Engine.js"
+import * as Fanout from "./sink/fanout.js"
+import * as OpenSearchSink from "./sink/opensearch/OpenSearchSink.js"
+import * as StdoutSink from "./sink/stdout/StdoutSink.js"
+import * as PgDatabase from "./source/postgres/PgDatabase.js"
+import * as PostgresChangeSource from "./source/postgres/PostgresChangeSource.js"
+import * as PostgresDocumentBuilder from "./source/postgres/PostgresDocumentBuilder.js"
+
+export interface RunOptions {
+  readonly skipBackfill?: boolean
+}
+
+const isOpenSearch = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedOpenSearchSink => sink.type === "opensearch"
+const isStdout = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedStdoutSink => sink.type === "stdout"
+
+/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment. */
+export const layer = (config: ResolvedConfig) => {
+  const openSearch = config.sinks.filter(isOpenSearch)
+  const stdout = config.sinks.filter(isStdout)
+  const postgres = Layer.merge(
+    PostgresChangeSource.layer({ source: config.source, plans: config.indexes }),
+    PostgresDocumentBuilder.layer(config.indexes)
+  ).pipe(Layer.provide(PgDatabase.layer(config.source)))
+  const sinks = Fanout.layer([
+    ...(openSearch.length > 0 ? [OpenSearchSink.make(openSearch, config.prefix)] : []),
+    ...(stdout.length > 0 ? [StdoutSink.make(stdout)] : [])
+  ])
+  return Layer.mergeAll(postgres, sinks, OpenSearchCheckpointStore.layer(openSearch, config.prefix))
+}
+
+/** The whole sync for a resolved config, until interrupted or a fatal error. */
+export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
+  Engine.run({ indexes: config.indexes, batch: config.batch, skipBackfill: options.skipBackfill ?? false }).pipe(
+    Effect.provide(layer(config))
+  )
