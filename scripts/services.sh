@@ -56,7 +56,7 @@ pg_up() {
   port=$(free_port 54320 54399)
   as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/pg/server.log" -w -t 60 start -o \
     "-p $port -k $STATE/pg -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40 -c max_connections=300 -c wal_sender_timeout=60s -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    >/dev/null || { tail -20 "$STATE/pg/server.log" >&2; die "PostgreSQL did not start (log: $STATE/pg/server.log)"; }
+    >/dev/null 9>&- || { tail -20 "$STATE/pg/server.log" >&2; die "PostgreSQL did not start (log: $STATE/pg/server.log)"; }
   echo "$port" >"$STATE/pg/port"
   log "PostgreSQL 15 on 127.0.0.1:$port"
 }
@@ -99,7 +99,7 @@ YML
   base=$((port - 1))
   nohup java -Xms1g -Xmx1g -cp "$OS_DEPS/*" org.codelibs.opensearch.runner.OpenSearchRunner \
     -basePath "$dir/node" -numOfNode 1 -baseHttpPort "$base" -clusterName "flusso-$port" \
-    >"$dir/server.log" 2>&1 </dev/null &
+    >"$dir/server.log" 2>&1 </dev/null 9>&- &
   echo $! >"$dir/pid"
   for i in $(seq 1 120); do
     if curl -fsS "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; then
@@ -134,9 +134,14 @@ export PRIMARY_OPENSEARCH_URL=http://127.0.0.1:$os
 ENV
 }
 
+# `up`/`down` from several shells at once (npm test, the example, vitest's globalSetup)
+# would each start their own OpenSearch on another port: take turns. (The servers are
+# started with fd 9 closed, or they would hold the lock for as long as they run.)
+lock() { mkdir -p "$STATE"; exec 9>"$STATE/lock"; flock -w 900 9 || die "timed out waiting for $STATE/lock"; }
+
 case "${1:-}" in
   up)
-    mkdir -p "$STATE"
+    lock
     pg_up
     os_up
     write_env
@@ -147,6 +152,7 @@ case "${1:-}" in
     cat "$ENV_FILE"
     ;;
   down)
+    lock
     os_down
     pg_down
     rm -f "$ENV_FILE"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm test`: build, typecheck, then every test under test/ (unit + integration) against a real
+# PostgreSQL and OpenSearch. Nothing is ever skipped for want of a service: if the
+# services cannot be had the run fails (with CI=true or without).
+#
+# Services: FLUSSO_TEST_DATABASE_URL + FLUSSO_TEST_OPENSEARCH_URL when both are set,
+# else `scripts/services.sh up` (idempotent). Services it starts are left running so the
+# next `npm test` starts at once; `scripts/services.sh down` stops them (.ci/run's trap does).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ -n "${FLUSSO_TEST_DATABASE_URL:-}" ] && [ -n "${FLUSSO_TEST_OPENSEARCH_URL:-}" ]; then
+  echo "test: services from FLUSSO_TEST_DATABASE_URL / FLUSSO_TEST_OPENSEARCH_URL" >&2
+else
+  [ "${CI:-}" = true ] && echo "test: CI=true: services are required; starting them natively" >&2
+  want_db=${FLUSSO_TEST_DATABASE_URL:-} want_os=${FLUSSO_TEST_OPENSEARCH_URL:-}
+  lines=$(bash scripts/services.sh up) || { echo "test: error: scripts/services.sh up failed; integration tests cannot run" >&2; exit 1; }
+  eval "$lines"
+  # a variable the caller did set wins over what the script reports
+  export FLUSSO_TEST_DATABASE_URL=${want_db:-$FLUSSO_TEST_DATABASE_URL}
+  export FLUSSO_TEST_OPENSEARCH_URL=${want_os:-$FLUSSO_TEST_OPENSEARCH_URL}
+fi
+# The reserved override variables outrank a config's literal URLs (config.md), so an
+# ambient DATABASE_URL would point every test's engine at one database. Tests set them
+# explicitly when they mean to.
+unset DATABASE_URL
+for v in $(compgen -v | grep -E '^[A-Z0-9_]+_OPENSEARCH_(URL|USERNAME|PASSWORD)$' | grep -v '^FLUSSO_TEST_'); do unset "$v"; done
+
+# The kill tests drive the real CLI (dist/main.js): build first.
+echo "test: build (npm run build)" >&2
+npm run build >&2 || { echo "test: build FAILED" >&2; exit 1; }
+status=0
+echo "test: typecheck (tsc --noEmit)" >&2
+npx tsc --noEmit -p tsconfig.json || { status=1; echo "test: typecheck FAILED (running the tests anyway)" >&2; }
+npx vitest run "$@" || status=1
+# vitest's summary above is the last thing printed on success.
+[ "$status" -eq 0 ] || echo "test: FAILED (see the typecheck and vitest output above)" >&2
+exit "$status"

@@ -1,0 +1,54 @@
+/**
+ * Several sinks as one: each member owns some sink names; a write goes to the members
+ * owning the names it is for, concurrently. A failing member fails the write (the batch
+ * stays unacked); retries happen inside each member, so one slow sink does not make
+ * another repeat its work.
+ */
+import { Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import type { SinkError } from "../errors.js"
+import { SinkTag } from "./Sink.js"
+import type { Sink } from "./Sink.js"
+
+export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
+  const owner = new Map<string, Sink>()
+  for (const member of members) {
+    for (const name of member.names) {
+      // Config keys are unique, so a clash is a wiring bug, not a user error.
+      if (owner.has(name)) return Effect.dieMessage(`sink ${name} is provided by two members of the fan-out`)
+      owner.set(name, member)
+    }
+  }
+  const ownerOf = (name: string): Effect.Effect<Sink> => {
+    const member = owner.get(name)
+    return member === undefined ? Effect.dieMessage(`unknown sink ${name}`) : Effect.succeed(member)
+  }
+
+  return Effect.succeed({
+    names: [...owner.keys()],
+    ensureIndexes: (plans) =>
+      Effect.forEach(members, (member) => member.ensureIndexes(plans)).pipe(Effect.map((all) => all.flat())),
+    write: (names, operations, options) =>
+      Effect.gen(function* () {
+        // Group the requested names by member so each member gets one call.
+        const grouped = new Map<Sink, Array<string>>()
+        for (const name of names) {
+          const member = yield* ownerOf(name)
+          grouped.set(member, [...(grouped.get(member) ?? []), name])
+        }
+        const rejections = yield* Effect.forEach(
+          [...grouped],
+          ([member, memberNames]) => member.write(memberNames, operations, options),
+          { concurrency: "unbounded" }
+        )
+        return rejections.flat()
+      }),
+    seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target))
+  })
+}
+
+/** The fan-out of sinks built in one scope (e.g. `OpenSearchSink.make(...)`, `StdoutSink.make(...)`). */
+export const layer = <R>(
+  members: ReadonlyArray<Effect.Effect<Sink, SinkError, R>>
+): Layer.Layer<SinkTag, SinkError, Exclude<R, Scope.Scope>> =>
+  Layer.scoped(SinkTag, Effect.flatMap(Effect.all(members), make))

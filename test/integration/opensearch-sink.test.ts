@@ -1,0 +1,368 @@
+/**
+ * The OpenSearch sink and checkpoint store against a real OpenSearch node
+ * (FLUSSO_TEST_OPENSEARCH_URL). Each test owns a unique prefix and deletes its indexes.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import type { Scope } from "effect"
+import { randomBytes } from "node:crypto"
+import * as MemoryCheckpointStore from "../../src/checkpoint/MemoryCheckpointStore.js"
+import * as OpenSearchCheckpointStore from "../../src/checkpoint/OpenSearchCheckpointStore.js"
+import type { IndexConfig } from "../../src/config/model.js"
+import type { ResolvedOpenSearchSink } from "../../src/config/ResolvedConfig.js"
+import { planIndex } from "../../src/schema/IndexPlan.js"
+import type { IndexPlan } from "../../src/schema/IndexPlan.js"
+import type { SinkIndex, WriteOperation } from "../../src/sink/Sink.js"
+import { convenienceAliasName, hashAliasName, metaIndexName } from "../../src/sink/opensearch/names.js"
+import * as OpenSearchSink from "../../src/sink/opensearch/OpenSearchSink.js"
+
+const OPENSEARCH_URL = process.env["FLUSSO_TEST_OPENSEARCH_URL"]
+
+const baseUrl = (): string => {
+  // A missing service fails the tests; it never skips them.
+  if (OPENSEARCH_URL === undefined || OPENSEARCH_URL === "") {
+    throw new Error("FLUSSO_TEST_OPENSEARCH_URL is not set (run `bash scripts/services.sh env`)")
+  }
+  return OPENSEARCH_URL.replace(/\/+$/, "")
+}
+
+const sinkConfig = (overrides: Partial<ResolvedOpenSearchSink> = {}): ResolvedOpenSearchSink => ({
+  type: "opensearch",
+  name: "primary",
+  url: baseUrl(),
+  username: undefined,
+  password: undefined,
+  tlsVerify: true,
+  batchSize: 1000,
+  maxBytes: 10 * 1024 * 1024,
+  timeoutSeconds: 30,
+  maxRetries: 2,
+  numberOfShards: 1,
+  numberOfReplicas: 0,
+  refreshInterval: "1s",
+  textAnalysis: "builtin",
+  autoSubfields: true,
+  ...overrides
+})
+
+const plan = (name: string, fields: IndexConfig["fields"]): IndexPlan =>
+  planIndex(name, { table: name, schema: "public", primaryKey: "id", enabled: true, fields }, "stop")
+
+/** Raw HTTP for assertions, so what we check is what the cluster holds, byte for byte. */
+const raw = (method: string, path: string, body?: unknown) =>
+  Effect.promise(async () => {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+    })
+    return { status: res.status, text: await res.text() }
+  })
+
+const json = (method: string, path: string, body?: unknown) =>
+  Effect.map(raw(method, path, body), (r) => ({ status: r.status, body: JSON.parse(r.text) as unknown }))
+
+/** Walks parsed JSON by keys / indexes; undefined when the path is not there. */
+const at = (value: unknown, ...path: ReadonlyArray<string | number>): unknown =>
+  path.reduce<unknown>(
+    (current, key) =>
+      current !== null && typeof current === "object" ? (current as Record<string | number, unknown>)[key] : undefined,
+    value
+  )
+
+const keysAt = (value: unknown, ...path: ReadonlyArray<string | number>): Array<string> => {
+  const found = at(value, ...path)
+  return found !== null && typeof found === "object" ? Object.keys(found) : []
+}
+
+/** A unique prefix whose indexes and aliases are deleted when the test's scope closes. */
+const testPrefix: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => `t${randomBytes(4).toString("hex")}_`),
+  (prefix) =>
+    Effect.gen(function* () {
+      const aliases = yield* json("GET", `/_alias/${prefix}*?expand_wildcards=all`)
+      const actions = keysAt(aliases.status === 200 ? aliases.body : {}).flatMap((index) =>
+        keysAt(aliases.body, index, "aliases")
+          .filter((alias) => alias.startsWith(prefix))
+          .map((alias) => ({ remove: { index, alias } }))
+      )
+      if (actions.length > 0) yield* raw("POST", "/_aliases", { actions })
+      yield* raw("DELETE", `/${prefix}*?expand_wildcards=all&ignore_unavailable=true`)
+    })
+)
+
+const upsert = (index: string, id: string, jsonText: string): WriteOperation => ({ _tag: "Upsert", index, id, json: jsonText })
+const del = (index: string, id: string): WriteOperation => ({ _tag: "Delete", index, id })
+
+const setup = (plans: ReadonlyArray<IndexPlan>, overrides: Partial<ResolvedOpenSearchSink> = {}) =>
+  Effect.gen(function* () {
+    const prefix = yield* testPrefix
+    const sink = yield* OpenSearchSink.make([sinkConfig(overrides)], prefix)
+    const targets = yield* sink.ensureIndexes(plans)
+    return { prefix, sink, targets }
+  })
+
+const search = (index: string, body: unknown) =>
+  Effect.map(json("POST", `/${index}/_search`, body), (r) =>
+    keysAt(r.body, "hits", "hits").map((i) => String(at(r.body, "hits", "hits", i, "_id")))
+  )
+
+describe("OpenSearch sink", () => {
+  it.scopedLive("ensureIndexes is idempotent, creates a strict unseeded generation and points both aliases at it", () =>
+    Effect.gen(function* () {
+      const users = plan("users", { id: { kind: "long" }, name: { kind: "text" } })
+      const disabled = { ...plan("off", { id: { kind: "long" } }), enabled: false }
+      const { prefix, sink, targets } = yield* setup([users, disabled])
+      const generation = `${prefix}users_${users.hash}_1`
+      expect(targets).toEqual([{ sink: "primary", index: "users", generation }])
+      expect(yield* sink.ensureIndexes([users, disabled])).toEqual(targets)
+
+      const indices = yield* json("GET", `/_cat/indices/${prefix}*?format=json&h=index`)
+      expect(keysAt(indices.body).map((i) => at(indices.body, i, "index"))).toEqual([generation])
+
+      const mapping = yield* json("GET", `/${generation}/_mapping`)
+      expect(at(mapping.body, generation, "mappings", "dynamic")).toBe("strict")
+      expect(at(mapping.body, generation, "mappings", "properties", "name", "analyzer")).toBe("flusso_text")
+
+      const aliases = yield* json("GET", `/${generation}/_alias`)
+      expect(keysAt(aliases.body, generation, "aliases").sort()).toEqual(
+        [convenienceAliasName(prefix, "users"), hashAliasName(prefix, "users", users.hash)].sort()
+      )
+
+      const settings = yield* json("GET", `/${generation}/_settings`)
+      expect(at(settings.body, generation, "settings", "index", "refresh_interval")).toBe("-1")
+      yield* sink.seeded(targets[0] as SinkIndex)
+      const seeded = yield* json("GET", `/${generation}/_settings`)
+      expect(at(seeded.body, generation, "settings", "index", "refresh_interval")).toBe("1s")
+
+      // A new shape while the old one serves: its own generation, no alias moved yet.
+      const users2 = plan("users", { id: { kind: "long" }, name: { kind: "text" }, age: { kind: "integer" } })
+      const [next] = yield* sink.ensureIndexes([users2])
+      expect(next?.generation).toBe(`${prefix}users_${users2.hash}_1`)
+      const served = yield* json("GET", `/_alias/${convenienceAliasName(prefix, "users")}`)
+      expect(keysAt(served.body)).toEqual([generation])
+    })
+  )
+
+  it.scopedLive("upserts and deletes; deleting a missing document is success", () =>
+    Effect.gen(function* () {
+      const items = plan("items", { id: { kind: "long" }, name: { kind: "keyword" } })
+      const { prefix, sink } = yield* setup([items])
+      const rejections = yield* sink.write(
+        ["primary"],
+        [
+          upsert("items", "1", `{"id":1,"name":"one"}`),
+          upsert("items", "2", `{"id":2,"name":"two"}`),
+          upsert("items", "3", `{"id":3,"name":"three"}`),
+          upsert("items", "2", `{"id":2,"name":"two again"}`),
+          del("items", "3"),
+          del("items", "404")
+        ],
+        { refresh: true }
+      )
+      expect(rejections).toEqual([])
+      const alias = convenienceAliasName(prefix, "items")
+      expect((yield* search(alias, { query: { match_all: {} } })).sort()).toEqual(["1", "2"])
+      const two = yield* json("GET", `/${alias}/_doc/2`)
+      expect(at(two.body, "_source")).toEqual({ id: 2, name: "two again" })
+    })
+  )
+
+  it.scopedLive("keeps every digit of int8 and numeric values: documents are written as text", () =>
+    Effect.gen(function* () {
+      const nums = plan("nums", { id: { kind: "long" }, big: { kind: "long" }, price: { kind: "decimal" } })
+      const { prefix, sink } = yield* setup([nums])
+      const document = `{"id":1,"big":9007199254740993,"price":12345678901234567890.123456789}`
+      expect(yield* sink.write(["primary"], [upsert("nums", "1", document)], { refresh: true })).toEqual([])
+      const source = yield* raw("GET", `/${convenienceAliasName(prefix, "nums")}/_source/1`)
+      expect(source.text).toBe(document)
+      // The value is indexed exactly too (a double would have made it ...992).
+      const hits = yield* search(convenienceAliasName(prefix, "nums"), { query: { term: { big: "9007199254740993" } } })
+      expect(hits).toEqual(["1"])
+    })
+  )
+
+  it.scopedLive("splits writes by batchSize and maxBytes, a larger document alone, in order", () =>
+    Effect.gen(function* () {
+      const docs = plan("docs", { id: { kind: "long" }, body: { kind: "text" } })
+      const { prefix, sink } = yield* setup([docs], { batchSize: 2, maxBytes: 200 })
+      const big = "x".repeat(1000)
+      const operations: Array<WriteOperation> = []
+      for (let i = 1; i <= 7; i++) operations.push(upsert("docs", String(i), `{"id":${i},"body":"doc ${i}"}`))
+      operations.push(upsert("docs", "big", `{"id":99,"body":"${big}"}`))
+      // Later chunks overwrite and delete what earlier chunks wrote: order survives the split.
+      operations.push(upsert("docs", "1", `{"id":1,"body":"rewritten"}`), del("docs", "2"))
+      expect(yield* sink.write(["primary"], operations, { refresh: true })).toEqual([])
+      const alias = convenienceAliasName(prefix, "docs")
+      const ids = yield* search(alias, { size: 100, query: { match_all: {} } })
+      expect(ids.sort()).toEqual(["1", "3", "4", "5", "6", "7", "big"])
+      expect(at((yield* json("GET", `/${alias}/_doc/1`)).body, "_source", "body")).toBe("rewritten")
+    })
+  )
+
+  it.scopedLive("returns a mapping-rejected item as a Rejection with its id; the rest is written", () =>
+    Effect.gen(function* () {
+      const items = plan("items", { id: { kind: "long" }, count: { kind: "integer" } })
+      const { prefix, sink } = yield* setup([items])
+      const rejections = yield* sink.write(
+        ["primary"],
+        [
+          upsert("items", "ok", `{"id":1,"count":3}`),
+          upsert("items", "bad", `{"id":2,"count":"many"}`),
+          upsert("items", "stray", `{"id":3,"unknown":true}`)
+        ],
+        { refresh: true }
+      )
+      expect(rejections.map((r) => [r.sink, r.index, r.id])).toEqual([
+        ["primary", "items", "bad"],
+        ["primary", "items", "stray"]
+      ])
+      expect(rejections[0]?.reason).toContain("mapper_parsing_exception")
+      expect(rejections[1]?.reason).toContain("strict_dynamic_mapping_exception")
+      expect(yield* search(convenienceAliasName(prefix, "items"), { query: { match_all: {} } })).toEqual(["ok"])
+    })
+  )
+
+  it.scopedLive("finds an identifier by its parts: C-01234 by c01234, 01234 and C-01234", () =>
+    Effect.gen(function* () {
+      const parts = plan("parts", { id: { kind: "long" }, code: { kind: "identifier" } })
+      const { prefix, sink } = yield* setup([parts])
+      yield* sink.write(
+        ["primary"],
+        [upsert("parts", "1", `{"id":1,"code":"C-01234"}`), upsert("parts", "2", `{"id":2,"code":"D-99999"}`)],
+        { refresh: true }
+      )
+      const alias = convenienceAliasName(prefix, "parts")
+      for (const query of ["c01234", "01234", "C-01234"]) {
+        expect(yield* search(alias, { query: { match: { code: query } } })).toEqual(["1"])
+      }
+    })
+  )
+
+  it.scopedLive("sorts an enum by declared variant order, unknown values after", () =>
+    Effect.gen(function* () {
+      const tickets = plan("tickets", {
+        id: { kind: "long" },
+        priority: { kind: "enum", variants: ["low", "medium", "high", "critical"] }
+      })
+      const { prefix, sink } = yield* setup([tickets])
+      const values = ["high", "zzz", "low", "critical", "aaa", "medium"]
+      yield* sink.write(
+        ["primary"],
+        values.map((v, i) => upsert("tickets", v, `{"id":${i},"priority":"${v}"}`)),
+        { refresh: true }
+      )
+      const sorted = yield* search(convenienceAliasName(prefix, "tickets"), {
+        sort: [{ "priority.sort": "asc" }],
+        query: { match_all: {} }
+      })
+      expect(sorted).toEqual(["low", "medium", "high", "critical", "aaa", "zzz"])
+    })
+  )
+
+  it.scopedLive("accepts canonical dates, microsecond timestamps and times", () =>
+    Effect.gen(function* () {
+      const events = plan("events", {
+        id: { kind: "long" },
+        day: { kind: "date" },
+        at: { kind: "timestamp" },
+        local: { kind: "timestamp" },
+        clock: { kind: "timestamp" }
+      })
+      const { sink } = yield* setup([events])
+      const rejections = yield* sink.write(
+        ["primary"],
+        [
+          upsert(
+            "events",
+            "1",
+            `{"id":1,"day":"2024-01-02","at":"2024-01-02T03:04:05.123456Z","local":"2024-01-02T03:04:05.123456","clock":"03:04:05.123456"}`
+          )
+        ],
+        { refresh: false }
+      )
+      expect(rejections).toEqual([])
+    })
+  )
+
+  it.scopedLive("fails with SinkRequestFailed (not retried) when OpenSearch refuses a request", () =>
+    Effect.gen(function* () {
+      const prefix = yield* testPrefix
+      // A concrete index squatting on the convenience alias's name: the alias cannot be added.
+      yield* raw("PUT", `/${prefix}taken`, {})
+      const sink = yield* OpenSearchSink.make([sinkConfig()], prefix)
+      const exit = yield* Effect.exit(sink.ensureIndexes([plan("taken", { id: { kind: "long" } })]))
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
+        expect(exit.cause.error._tag).toBe("SinkRequestFailed")
+        expect(exit.cause.error._tag === "SinkRequestFailed" && exit.cause.error.status).toBe(400)
+        expect(exit.cause.error.message).toContain("invalid_alias_name_exception")
+      } else {
+        expect.fail(`expected a typed failure, got ${String(exit)}`)
+      }
+    })
+  )
+
+  it.scopedLive("fails with SinkUnavailable after its retries when the cluster cannot be reached", () =>
+    Effect.gen(function* () {
+      const sink = yield* OpenSearchSink.make([sinkConfig({ url: "http://127.0.0.1:1", maxRetries: 2, timeoutSeconds: 2 })], "tunreachable_")
+      const started = Date.now()
+      const exit = yield* Effect.exit(sink.ensureIndexes([plan("items", { id: { kind: "long" } })]))
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SinkUnavailable")
+      // Two retries with backoff from 100 ms took some time: it did retry.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100)
+    })
+  )
+})
+
+describe("OpenSearch checkpoint store", () => {
+  it.scopedLive("round-trips cursor and seeded flag through the meta index, durably", () =>
+    Effect.gen(function* () {
+      const prefix = yield* testPrefix
+      const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
+      const target: SinkIndex = { sink: "primary", index: "users", generation: `${prefix}users_abcd1234_1` }
+
+      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: null })
+      yield* store.saveCursor(target, ["41"])
+      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: ["41"] })
+      yield* store.saveCursor(target, ["tenant \"a\"", "42"])
+      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: ["tenant \"a\"", "42"] })
+      yield* store.markSeeded(target)
+      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"] })
+
+      // Another generation is independent; a fresh store (a restart) reads the same state.
+      const other = { ...target, generation: `${prefix}users_abcd1234_2` }
+      expect(yield* store.get(other)).toEqual({ seeded: false, cursor: null })
+      const restarted = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
+      expect(yield* restarted.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"] })
+
+      const meta = metaIndexName(prefix)
+      const mapping = yield* json("GET", `/${meta}/_mapping`)
+      expect(at(mapping.body, meta, "mappings", "dynamic")).toBe("strict")
+      const doc = yield* json("GET", `/${meta}/_doc/${encodeURIComponent(`primary:${target.generation}`)}`)
+      expect(at(doc.body, "_source")).toMatchObject({ sink: "primary", index: "users", generation: target.generation, seeded: true })
+    })
+  )
+
+  it.scopedLive("keeps non-OpenSearch sinks (stdout) in memory", () =>
+    Effect.gen(function* () {
+      const prefix = yield* testPrefix
+      const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
+      const target: SinkIndex = { sink: "console", index: "users", generation: "users_abcd1234" }
+      yield* store.markSeeded(target)
+      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: null })
+      const meta = yield* raw("HEAD", `/${metaIndexName(prefix)}`)
+      expect(meta.status).toBe(404)
+    })
+  )
+
+  it.effect("MemoryCheckpointStore round-trips", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryCheckpointStore.make
+      const target: SinkIndex = { sink: "s", index: "i", generation: "g" }
+      yield* store.saveCursor(target, ["1", "2"])
+      yield* store.markSeeded(target)
+      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["1", "2"] })
+      expect(yield* store.get({ ...target, generation: "h" })).toEqual({ seeded: false, cursor: null })
+    })
+  )
+})
