@@ -1,3 +1,17 @@
-/** The public API a `flusso.config.ts` imports. */
+/**
+ * The public API. A `flusso.config.ts` imports the config builders; an application
+ * embeds the sync with `Flusso.run` (or `Engine.run` over its own layers for any of the
+ * four ports).
+ */
 export { defineConfig, defineIndex, env, t } from "./config/define.js"
 export type { DocumentOf } from "./config/define.js"
+export { loadConfig } from "./config/load.js"
+export { resolveConfig } from "./config/resolve.js"
+export type { ResolvedConfig } from "./config/ResolvedConfig.js"
+export * as Flusso from "./Flusso.js"
+export * as Engine from "./engine/Engine.js"
+export { type ChangeSource, ChangeSourceTag } from "./source/ChangeSource.js"
+export { type DocumentBuilder, DocumentBuilderTag } from "./source/DocumentBuilder.js"
+export { type Sink, SinkTag } from "./sink/Sink.js"
+export { type CheckpointStore, CheckpointStoreTag } from "./checkpoint/CheckpointStore.js"
+export * from "./errors.js"
