@@ -67,8 +67,11 @@ export const processBatch = (items: ReadonlyArray<WorkItem>, context: BatchConte
 
     const live: Target = { sinks: context.sinks, ids: new Map() }
     if (changes.length > 0) {
-      const affected = yield* builder.resolve(changes)
-      for (const [index, ids] of affected) if (context.plans.has(index)) addAll(live.ids, index, ids)
+      const resolution = yield* builder.resolve(changes)
+      for (const [index, ids] of resolution.documents) if (context.plans.has(index)) addAll(live.ids, index, ids)
+      for (const [index, refs] of resolution.references) {
+        if (context.plans.has(index)) addAll(live.ids, index, yield* sink.referencing(index, [...refs]))
+      }
     }
     // A seeded id that is also live goes to every sink with the live ones: built once.
     const seedTargets = new Map<string, Target>()

@@ -1,13 +1,41 @@
 /**
  * An index as the engine, source and sinks use it: the validated config of one logical
- * index with every default applied (columns named, key as a list), its content hash,
- * and the qualified table it is rooted at.
+ * index with every default applied (columns named, keys as lists, schemas filled in), as a
+ * tree of relations — the root table, and under it the tables its joins and aggregates
+ * read — plus its content hash. Built by `planIndex` (planIndex.ts).
  */
-import type { IndexConfig, ScalarKind, Transform } from "../config/model.js"
-import { contentHash } from "./contentHash.js"
+import type { ScalarKind, Transform } from "../config/model.js"
 
-export interface PlannedField {
-  /** Document key. */
+export interface TableRef {
+  readonly schema: string
+  readonly table: string
+}
+
+export type ComparisonOp = "eq" | "neq" | "lt" | "lte" | "gt" | "gte" | "like" | "ilike"
+
+/** A row predicate; values are bound as parameters cast to the column's type, never inlined. */
+export type PlannedFilter =
+  | { readonly _tag: "Raw"; readonly sql: string }
+  | { readonly _tag: "Null"; readonly column: string; readonly op: "isNull" | "isNotNull" }
+  | { readonly _tag: "Compare"; readonly column: string; readonly op: ComparisonOp; readonly value: string | number | boolean }
+  | { readonly _tag: "In"; readonly column: string; readonly op: "in" | "notIn"; readonly values: ReadonlyArray<string | number | boolean> }
+  | { readonly _tag: "Between"; readonly column: string; readonly low: string | number; readonly high: string | number }
+
+export interface OrderBy {
+  readonly column: string
+  readonly direction: "asc" | "desc"
+}
+
+/** A junction table: `leftKey` points at the parent's key, `rightKey` at the related table's key. */
+export interface Through {
+  readonly table: TableRef
+  readonly leftKey: ReadonlyArray<string>
+  readonly rightKey: ReadonlyArray<string>
+}
+
+/** A value read from one column of the row the field belongs to. */
+export interface ScalarPlan {
+  readonly _tag: "Scalar"
   readonly name: string
   readonly kind: ScalarKind
   readonly column: string
@@ -18,6 +46,97 @@ export interface PlannedField {
   readonly options: Readonly<Record<string, unknown>> | undefined
 }
 
+/** Same-row columns nested under one key; never null. */
+export interface ObjectPlan {
+  readonly _tag: "Object"
+  readonly name: string
+  readonly fields: ReadonlyArray<FieldPlan>
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
+/** A json/jsonb column with open keys whose values share one leaf kind. */
+export interface MapPlan {
+  readonly _tag: "Map"
+  readonly name: string
+  readonly column: string
+  readonly values: ScalarKind
+  readonly required: boolean
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
+/** A geo_point from two numeric columns, or from one json / text column. */
+export interface GeoPlan {
+  readonly _tag: "Geo"
+  readonly name: string
+  readonly source:
+    | { readonly _tag: "LatLon"; readonly lat: string; readonly lon: string }
+    | { readonly _tag: "Column"; readonly column: string }
+  readonly required: boolean
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
+export interface ConstantPlan {
+  readonly _tag: "Constant"
+  readonly name: string
+  /** JSON-compatible; null allowed. */
+  readonly value: unknown
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
+/**
+ * Related rows folded in. The key the verb implies:
+ * - belongsTo: `column` on the parent row → the related table's `primaryKey`;
+ * - hasOne / hasMany: `foreignKey` on the related table → the parent's primary key;
+ * - manyToMany: `through` junction (`leftKey` → parent key, `rightKey` → related key).
+ * Key lists have the arity of the key they point at.
+ */
+export interface JoinPlan {
+  readonly _tag: "Join"
+  readonly name: string
+  readonly relation: "belongsTo" | "hasOne" | "hasMany" | "manyToMany"
+  readonly table: TableRef
+  readonly primaryKey: ReadonlyArray<string>
+  readonly column: ReadonlyArray<string> | undefined
+  readonly foreignKey: ReadonlyArray<string> | undefined
+  readonly through: Through | undefined
+  readonly filters: ReadonlyArray<PlannedFilter>
+  readonly orderBy: ReadonlyArray<OrderBy>
+  readonly limit: number | undefined
+  /** To-one joins only: the object is never null. */
+  readonly required: boolean
+  readonly fields: ReadonlyArray<FieldPlan>
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
+/** An aggregate over related rows, reached by `foreignKey` xor `through`. */
+export interface AggregatePlan {
+  readonly _tag: "Aggregate"
+  readonly name: string
+  readonly fn: "count" | "sum" | "avg" | "min" | "max" | "ids"
+  readonly table: TableRef
+  /** The related table's key: what `ids` collects; undefined = the catalog's primary key. */
+  readonly primaryKey: ReadonlyArray<string> | undefined
+  readonly foreignKey: ReadonlyArray<string> | undefined
+  readonly through: Through | undefined
+  /** sum/avg/min/max. */
+  readonly column: string | undefined
+  /** sum/min/max: the value's kind. */
+  readonly valueType: ScalarKind | undefined
+  /** ids: element type. */
+  readonly elementType: "long" | "keyword" | undefined
+  readonly filters: ReadonlyArray<PlannedFilter>
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
+export type FieldPlan = ScalarPlan | ObjectPlan | MapPlan | GeoPlan | ConstantPlan | JoinPlan | AggregatePlan
+
+/** When a root row is soft-deleted: a truthy marker column, or — with `when` — all of those filters holding. */
+export interface SoftDeletePlan {
+  /** The marker column (for `{ field }`, the column of that scalar field). */
+  readonly column: string
+  readonly when: ReadonlyArray<PlannedFilter>
+}
+
 export interface IndexPlan {
   /** Logical index name (the config key). */
   readonly name: string
@@ -26,8 +145,10 @@ export interface IndexPlan {
   /** `schema.table`, the form changes are matched on. */
   readonly qualifiedTable: string
   readonly primaryKey: ReadonlyArray<string>
-  readonly softDelete: { readonly column: string } | undefined
-  readonly fields: ReadonlyArray<PlannedField>
+  readonly softDelete: SoftDeletePlan | undefined
+  /** Root filters: which rows become documents at all. */
+  readonly filters: ReadonlyArray<PlannedFilter>
+  readonly fields: ReadonlyArray<FieldPlan>
   readonly enabled: boolean
   readonly onError: "stop" | "skip"
   /** 8 hex chars naming the generation family (see schema.md). */
@@ -41,37 +162,4 @@ export const snakeCase = (name: string): string =>
     .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
     .toLowerCase()
 
-export const qualify = (schema: string, table: string): string => `${schema}.${table}`
-
-export const planIndex = (name: string, config: IndexConfig, globalOnError: "stop" | "skip"): IndexPlan => {
-  const fields: Array<PlannedField> = Object.entries(config.fields).map(([fieldName, field]) => ({
-    name: fieldName,
-    kind: field.kind,
-    column: field.column ?? snakeCase(fieldName),
-    required: field.required ?? false,
-    transforms: field.transforms ?? [],
-    default: field.default,
-    variants: field.variants,
-    options: field.options
-  }))
-  const primaryKey = typeof config.primaryKey === "string" ? [config.primaryKey] : [...config.primaryKey]
-  const shape = {
-    schema: config.schema,
-    table: config.table,
-    primaryKey,
-    softDelete: config.softDelete ?? null,
-    fields
-  }
-  return {
-    name,
-    schema: config.schema,
-    table: config.table,
-    qualifiedTable: qualify(config.schema, config.table),
-    primaryKey,
-    softDelete: config.softDelete,
-    fields,
-    enabled: config.enabled,
-    onError: config.onError ?? globalOnError,
-    hash: contentHash(shape)
-  }
-}
+export const qualify = (ref: TableRef): string => `${ref.schema}.${ref.table}`

@@ -12,6 +12,17 @@ import type { Change } from "./ChangeSource.js"
 /** Document ids per logical index name. */
 export type AffectedDocuments = ReadonlyMap<string, ReadonlySet<string>>
 
+/**
+ * What a batch of changes affects: documents known from the database, and — per index —
+ * refs (`schema.table:key`) of deleted or moved related rows whose previous parent the
+ * stream did not carry; the documents holding those refs are affected too (the sink
+ * knows which: `Sink.referencing`).
+ */
+export interface Resolution {
+  readonly documents: AffectedDocuments
+  readonly references: ReadonlyMap<string, ReadonlySet<string>>
+}
+
 /** The current state of one document: its JSON, or `null` when it must not exist (a tombstone). */
 export interface BuiltDocument {
   readonly id: string
@@ -19,7 +30,7 @@ export interface BuiltDocument {
 }
 
 export interface DocumentBuilder {
-  readonly resolve: (changes: ReadonlyArray<Change>) => Effect.Effect<AffectedDocuments, SourceError>
+  readonly resolve: (changes: ReadonlyArray<Change>) => Effect.Effect<Resolution, SourceError>
   /** One entry per requested id, in no particular order. */
   readonly build: (plan: IndexPlan, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<BuiltDocument>, SourceError>
 }

@@ -7,7 +7,8 @@ import { Effect, Layer, Queue, Ref, Stream } from "effect"
 import { type Checkpoint, CheckpointStoreTag } from "../../src/checkpoint/CheckpointStore.js"
 import { SinkUnavailable } from "../../src/errors.js"
 import { encodeDocumentId } from "../../src/schema/documentId.js"
-import { type IndexPlan, planIndex } from "../../src/schema/IndexPlan.js"
+import type { IndexPlan } from "../../src/schema/IndexPlan.js"
+import { planIndex } from "../../src/schema/planIndex.js"
 import { ChangeSourceTag, type SourceEvent } from "../../src/source/ChangeSource.js"
 import { DocumentBuilderTag } from "../../src/source/DocumentBuilder.js"
 import { type Rejection, SinkTag, type WriteOperation } from "../../src/sink/Sink.js"
@@ -78,7 +79,7 @@ export const layers = (world: MemoryWorld) =>
               if (typeof id === "string") ids.add(encodeDocumentId([id]))
             }
           }
-          return new Map([["items", ids]])
+          return { documents: new Map([["items", ids]]), references: new Map() }
         }),
       build: (_plan, ids) =>
         record(world, { step: "build", ids }).pipe(
@@ -108,7 +109,8 @@ export const layers = (world: MemoryWorld) =>
           yield* record(world, { step: "write", sinks, operations })
           return rejections
         }),
-      seeded: () => Effect.void
+      seeded: () => Effect.void,
+      referencing: () => Effect.succeed([])
     }),
     Layer.succeed(CheckpointStoreTag, {
       get: (t) => Ref.get(world.checkpoints).pipe(Effect.map((m) => m.get(t.generation) ?? { seeded: false, cursor: null })),

@@ -9,8 +9,8 @@ import { Effect, Layer } from "effect"
 import { Pool } from "pg"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
-import type { IndexPlan } from "../../schema/IndexPlan.js"
-import { checkIndexAgainstTable, readTable, type TableInfo } from "./catalog.js"
+import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
+import { checkIndexAgainstCatalog, readTable, tablesOf, type TableInfo } from "./catalog.js"
 import { clientConfig } from "./connection.js"
 import { isTransient } from "./sqlErrors.js"
 
@@ -30,19 +30,18 @@ export const layer = (source: ResolvedSource) =>
     })
   )
 
-/** The root table of every plan, read from the catalog; a table or column the config names wrongly stops the run. */
+/** Every table the plans read, from the catalog (keyed `schema.table`); a table or column the config names wrongly stops the run. */
 export const loadTables = (
   sql: SqlClient,
   plans: ReadonlyArray<IndexPlan>
 ): Effect.Effect<ReadonlyMap<string, TableInfo>, SourceUnavailable | SourceMisconfigured> =>
   Effect.gen(function*() {
     const tables = new Map<string, TableInfo>()
-    const problems: Array<string> = []
-    for (const plan of plans) {
-      const info = yield* readTable(sql, plan.schema, plan.table)
-      problems.push(...checkIndexAgainstTable(plan, info).map((p) => p.message))
-      if (info !== undefined) tables.set(plan.name, info)
+    for (const ref of new Map(plans.flatMap(tablesOf).map((t) => [qualify(t), t])).values()) {
+      const info = yield* readTable(sql, ref.schema, ref.table)
+      if (info !== undefined) tables.set(info.qualifiedTable, info)
     }
+    const problems = plans.flatMap((plan) => checkIndexAgainstCatalog(plan, tables).map((p) => p.message))
     if (problems.length > 0) {
       return yield* new SourceMisconfigured({
         reason: `the config does not match the database:\n  - ${problems.join("\n  - ")}`,

@@ -8,11 +8,11 @@ import { Effect, Layer, Ref, Schema } from "effect"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
 import { SourceMisconfigured } from "../../errors.js"
 import type { KeyValues } from "../../schema/documentId.js"
-import type { IndexPlan } from "../../schema/IndexPlan.js"
+import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import { type ChangeSource, ChangeSourceTag } from "../ChangeSource.js"
-import type { TableInfo } from "./catalog.js"
+import { tablesOf, type TableInfo } from "./catalog.js"
 import { clientConfig } from "./connection.js"
-import { snapshotStatement } from "./documentSql.js"
+import { Catalog, snapshotStatement } from "./documentSql.js"
 import { loadTables } from "./PgDatabase.js"
 import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
 import { replicationStream } from "./replicationStream.js"
@@ -55,21 +55,32 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const plans = options.plans.filter((p) => p.enabled)
     yield* checkWalLevel(sql)
     const tables = yield* loadTables(sql, plans)
+    const catalog = new Catalog(tables)
     for (const plan of plans) {
-      const table = tables.get(plan.name)
+      const table = tables.get(plan.qualifiedTable)
       const problem = table && checkReplicaIdentity(plan, table)
       if (problem) return yield* problem
     }
-    const published = [...new Map(plans.map((p) => [p.qualifiedTable, { schema: p.schema, table: p.table }])).values()]
+    // Every table any index reads: a change anywhere may change a document.
+    const published = [...new Map(plans.flatMap(tablesOf).map((t) => [qualify(t), t])).values()]
+    for (const ref of published) {
+      const table = tables.get(qualify(ref))
+      if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) {
+        // Publishing it would make PostgreSQL refuse the application's UPDATEs and DELETEs.
+        return yield* new SourceMisconfigured({
+          reason: `table ${qualify(ref)} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
+          fix: `add a primary key, or ALTER TABLE ${qualify(ref)} REPLICA IDENTITY FULL;`
+        })
+      }
+    }
     yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
     const confirmed = yield* ensureSlot(sql, options.source.slot)
     const acked = yield* Ref.make(confirmed)
 
     const snapshotKeys = (plan: IndexPlan, after: KeyValues | null, limit: number) => {
-      const table = tables.get(plan.name)
-      if (table === undefined) return Effect.fail(new SourceMisconfigured({ reason: `index ${plan.name} is not enabled`, fix: "enable it" }))
       const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
-      return sql.unsafe(snapshotStatement(plan, table, after !== null), [...(after ?? []), limit]).pipe(
+      const statement = snapshotStatement(plan, catalog, after !== null)
+      return sql.unsafe(statement.sql, [...(after ?? []), limit, ...statement.constants]).pipe(
         Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(KeyRow))(rows)),
         Effect.map((rows) => rows.map((row) => plan.primaryKey.map((_, i) => row[`k${i}`] ?? ""))),
         Effect.mapError((e) => classify(`enumerating keys of ${plan.qualifiedTable}`, e))

@@ -1,28 +1,17 @@
 /**
- * The DocumentBuilder backed by Postgres: resolves changes to document ids and builds
- * the current state of a set of documents with one statement per index.
+ * The DocumentBuilder backed by Postgres: resolves changes to document ids (resolution.ts)
+ * and builds the current state of a set of documents with one statement per index
+ * (documentSql.ts).
  */
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Either, Layer, Schema } from "effect"
-import type { KeyValues } from "../../schema/documentId.js"
 import { decodeDocumentId, encodeDocumentId } from "../../schema/documentId.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
-import type { Change, RowValues } from "../ChangeSource.js"
 import { type BuiltDocument, type DocumentBuilder, DocumentBuilderTag } from "../DocumentBuilder.js"
-import { documentStatement } from "./documentSql.js"
+import { Catalog, documentStatement } from "./documentSql.js"
 import { loadTables } from "./PgDatabase.js"
+import { compile, resolve as resolveChanges } from "./resolution.js"
 import { classify } from "./sqlErrors.js"
-
-const keyOf = (plan: IndexPlan, row: RowValues | null): KeyValues | undefined => {
-  if (row === null) return undefined
-  const key: Array<string> = []
-  for (const column of plan.primaryKey) {
-    const value = row[column]
-    if (typeof value !== "string") return undefined
-    key.push(value)
-  }
-  return key
-}
 
 const DocumentRow = Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) })
 
@@ -30,38 +19,28 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient
     const enabled = plans.filter((p) => p.enabled)
-    const tables = yield* loadTables(sql, enabled)
-    const statements = new Map(enabled.flatMap((plan) => {
-      const table = tables.get(plan.name)
-      return table ? [[plan.name, documentStatement(plan, table)] as const] : []
-    }))
+    const catalog = new Catalog(yield* loadTables(sql, enabled))
+    const resolutions = enabled.map((plan) => compile(plan, catalog))
+    const statements = new Map(resolutions.map(({ plan, refsTables }) => [plan.name, documentStatement(plan, catalog, refsTables)]))
+    for (const { plan, refsTables } of resolutions) {
+      if (refsTables.size > 0) {
+        yield* Effect.logInfo(
+          `deletes and moves in ${[...refsTables].join(", ")} are traced through the index (they lack REPLICA IDENTITY FULL)`
+        ).pipe(Effect.annotateLogs("index", plan.name))
+      }
+    }
 
     const resolve: DocumentBuilder["resolve"] = (changes) =>
       Effect.gen(function*() {
-        const affected = new Map<string, Set<string>>()
-        const add = (plan: IndexPlan, key: KeyValues | undefined) => {
-          if (key === undefined) return
-          let ids = affected.get(plan.name)
-          if (ids === undefined) affected.set(plan.name, ids = new Set())
-          ids.add(encodeDocumentId(key))
-        }
         for (const change of changes) {
-          if (change._tag === "TableTruncated") {
-            for (const plan of enabled.filter((p) => change.tables.includes(p.qualifiedTable))) {
-              yield* Effect.logError(
-                `TRUNCATE of ${plan.qualifiedTable}: index ${plan.name} still holds the removed documents; reindex it to drop them`
-              )
-            }
-            continue
-          }
-          for (const plan of enabled) {
-            if (plan.qualifiedTable !== change.table) continue
-            // The new key (insert, update) and the old one (delete, or an update that changed the key).
-            add(plan, keyOf(plan, change.new))
-            add(plan, keyOf(plan, change.old))
+          if (change._tag !== "TableTruncated") continue
+          for (const plan of enabled.filter((p) => change.tables.includes(p.qualifiedTable))) {
+            yield* Effect.logError(
+              `TRUNCATE of ${plan.qualifiedTable}: index ${plan.name} still holds the removed documents; reindex it to drop them`
+            )
           }
         }
-        return affected
+        return yield* resolveChanges(sql, resolutions, changes)
       })
 
     const build: DocumentBuilder["build"] = (plan, ids) =>

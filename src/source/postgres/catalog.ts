@@ -7,7 +7,9 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
 import { SchemaMismatch, type SourceMisconfigured, type SourceUnavailable } from "../../errors.js"
-import type { IndexPlan, PlannedField } from "../../schema/IndexPlan.js"
+import type { ScalarKind } from "../../config/model.js"
+import type { FieldPlan, IndexPlan, PlannedFilter, TableRef } from "../../schema/IndexPlan.js"
+import { qualify } from "../../schema/IndexPlan.js"
 import { classify } from "./sqlErrors.js"
 
 export interface ColumnInfo {
@@ -80,8 +82,8 @@ export const readTable = (
 
 const TEXT_TYPES = ["text", "varchar", "bpchar", "citext", "name"]
 
-/** Postgres base types each field kind accepts (schema.md). */
-const ACCEPTED: Record<PlannedField["kind"], ReadonlyArray<string>> = {
+/** Postgres base types each scalar kind accepts (schema.md). */
+const ACCEPTED: Record<ScalarKind, ReadonlyArray<string>> = {
   text: TEXT_TYPES,
   identifier: TEXT_TYPES,
   keyword: TEXT_TYPES,
@@ -100,43 +102,126 @@ const ACCEPTED: Record<PlannedField["kind"], ReadonlyArray<string>> = {
   json: ["json", "jsonb"]
 }
 
-const acceptsColumn = (field: PlannedField, column: ColumnInfo): boolean =>
-  ACCEPTED[field.kind].includes(column.typeName) ||
-  ((field.kind === "keyword" || field.kind === "enum") && column.typeType === "e")
+const NUMERIC_TYPES = ["int2", "int4", "int8", "float4", "float8", "numeric"]
 
-/** Every mismatch between an index and its root table, each naming the field path and the fix. */
-export const checkIndexAgainstTable = (plan: IndexPlan, info: TableInfo | undefined): ReadonlyArray<SchemaMismatch> => {
-  if (info === undefined) {
-    return [new SchemaMismatch({
-      index: plan.name,
-      path: "table",
-      reason: `table ${plan.qualifiedTable} does not exist (or the role cannot see it)`
-    })]
+const accepts = (kind: ScalarKind, column: ColumnInfo): boolean =>
+  ACCEPTED[kind].includes(column.typeName) || ((kind === "keyword" || kind === "enum") && column.typeType === "e")
+
+/** Every table an index reads: root, join and aggregate tables, junctions. */
+export const tablesOf = (plan: IndexPlan): ReadonlyArray<TableRef> => {
+  const tables = new Map<string, TableRef>([[plan.qualifiedTable, { schema: plan.schema, table: plan.table }]])
+  const visit = (fields: ReadonlyArray<FieldPlan>) => {
+    for (const field of fields) {
+      if (field._tag === "Object") visit(field.fields)
+      if (field._tag === "Join" || field._tag === "Aggregate") {
+        tables.set(qualify(field.table), field.table)
+        if (field.through) tables.set(qualify(field.through.table), field.through.table)
+        if (field._tag === "Join") visit(field.fields)
+      }
+    }
   }
+  visit(plan.fields)
+  return [...tables.values()]
+}
+
+/** Every mismatch between an index and the catalog, each naming the field path and the fix. */
+export const checkIndexAgainstCatalog = (
+  plan: IndexPlan,
+  tables: ReadonlyMap<string, TableInfo>
+): ReadonlyArray<SchemaMismatch> => {
   const problems: Array<SchemaMismatch> = []
-  for (const column of plan.primaryKey) {
-    if (!info.columns.has(column)) {
-      problems.push(new SchemaMismatch({ index: plan.name, path: "primaryKey", reason: `column ${plan.qualifiedTable}.${column} does not exist` }))
+  const problem = (path: string, reason: string) => problems.push(new SchemaMismatch({ index: plan.name, path, reason }))
+  const tableAt = (path: string, ref: TableRef): TableInfo | undefined => {
+    const info = tables.get(qualify(ref))
+    if (info === undefined) problem(path, `table ${qualify(ref)} does not exist (or the role cannot see it)`)
+    return info
+  }
+  const columnAt = (path: string, table: TableInfo, column: string): ColumnInfo | undefined => {
+    const info = table.columns.get(column)
+    if (info === undefined) {
+      problem(path, `column ${table.qualifiedTable}.${column} does not exist; columns are ${[...table.columns.keys()].join(", ")}`)
+    }
+    return info
+  }
+  const columnsAt = (path: string, table: TableInfo, columns: ReadonlyArray<string> | undefined) =>
+    (columns ?? []).forEach((c) => columnAt(path, table, c))
+  const filtersAt = (path: string, table: TableInfo, filters: ReadonlyArray<PlannedFilter>) =>
+    filters.forEach((f, i) => f._tag !== "Raw" && columnAt(`${path}[${i}].column`, table, f.column))
+
+  const visit = (path: string, table: TableInfo, fields: ReadonlyArray<FieldPlan>) => {
+    for (const field of fields) {
+      const at = `${path}.${field.name}`
+      switch (field._tag) {
+        case "Scalar": {
+          const column = columnAt(at, table, field.column)
+          if (column && !accepts(field.kind, column)) {
+            problem(at, `t.${field.kind}() cannot read column ${field.column} of type ${column.type}; it accepts ${ACCEPTED[field.kind].join(", ")}`)
+          }
+          break
+        }
+        case "Object":
+          visit(`${at}.fields`, table, field.fields)
+          break
+        case "Map": {
+          const column = columnAt(at, table, field.column)
+          if (column && column.typeName !== "json" && column.typeName !== "jsonb") problem(at, `t.map() needs a json or jsonb column, ${field.column} is ${column.type}`)
+          break
+        }
+        case "Geo":
+          if (field.source._tag === "LatLon") {
+            for (const c of [field.source.lat, field.source.lon]) {
+              const column = columnAt(at, table, c)
+              if (column && !NUMERIC_TYPES.includes(column.typeName)) problem(at, `t.geo() needs numeric lat/lon columns, ${c} is ${column.type}`)
+            }
+          } else columnAt(at, table, field.source.column)
+          break
+        case "Constant":
+          break
+        case "Join": {
+          const related = tableAt(`${at}.table`, field.table)
+          if (field.column) columnsAt(`${at}.column`, table, field.column)
+          if (related) {
+            columnsAt(`${at}.primaryKey`, related, field.primaryKey)
+            columnsAt(`${at}.foreignKey`, related, field.foreignKey)
+            filtersAt(`${at}.filters`, related, field.filters)
+            field.orderBy.forEach((o, i) => columnAt(`${at}.orderBy[${i}].column`, related, o.column))
+            visit(`${at}.fields`, related, field.fields)
+          }
+          if (field.through) {
+            const junction = tableAt(`${at}.through.table`, field.through.table)
+            if (junction) columnsAt(`${at}.through`, junction, [...field.through.leftKey, ...field.through.rightKey])
+          }
+          break
+        }
+        case "Aggregate": {
+          const related = tableAt(`${at}.table`, field.table)
+          if (related) {
+            columnsAt(`${at}.primaryKey`, related, field.primaryKey)
+            columnsAt(`${at}.foreignKey`, related, field.foreignKey)
+            if (field.column) columnAt(`${at}.column`, related, field.column)
+            filtersAt(`${at}.filters`, related, field.filters)
+            if (field.primaryKey === undefined && related.primaryKey.length === 0 && (field.fn === "ids" || field.through)) {
+              problem(`${at}.primaryKey`, `table ${related.qualifiedTable} has no primary key; set primaryKey`)
+            }
+          }
+          if (field.through) {
+            const junction = tableAt(`${at}.through.table`, field.through.table)
+            if (junction) columnsAt(`${at}.through`, junction, [...field.through.leftKey, ...field.through.rightKey])
+          }
+          break
+        }
+      }
     }
   }
-  if (plan.softDelete && !info.columns.has(plan.softDelete.column)) {
-    problems.push(new SchemaMismatch({ index: plan.name, path: "softDelete.column", reason: `column ${plan.qualifiedTable}.${plan.softDelete.column} does not exist` }))
+
+  const root = tableAt("table", { schema: plan.schema, table: plan.table })
+  if (root === undefined) return problems
+  columnsAt("primaryKey", root, plan.primaryKey)
+  if (plan.softDelete) {
+    columnAt("softDelete.column", root, plan.softDelete.column)
+    filtersAt("softDelete.when", root, plan.softDelete.when)
   }
-  for (const field of plan.fields) {
-    const column = info.columns.get(field.column)
-    if (column === undefined) {
-      problems.push(new SchemaMismatch({
-        index: plan.name,
-        path: `fields.${field.name}`,
-        reason: `column ${plan.qualifiedTable}.${field.column} does not exist; set \`column\` to the right name`
-      }))
-    } else if (!acceptsColumn(field, column)) {
-      problems.push(new SchemaMismatch({
-        index: plan.name,
-        path: `fields.${field.name}`,
-        reason: `t.${field.kind}() cannot read column ${field.column} of type ${column.type}; it accepts ${ACCEPTED[field.kind].join(", ")}`
-      }))
-    }
-  }
+  filtersAt("filters", root, plan.filters)
+  visit("fields", root, plan.fields)
   return problems
 }
