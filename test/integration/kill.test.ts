@@ -39,6 +39,8 @@ const streaming = (child: ChildProcess) =>
 /** Every row as the document flusso must hold, and what the index holds. */
 const compare = async () => {
   const rows = await d.sql("SELECT id, name, qty FROM items ORDER BY id")
+  // Acked means durable, not yet searchable: make it searchable before reading.
+  await d.raw("POST", `/${d.prefix}items/_refresh`)
   const response = await d.raw("GET", `/${d.prefix}items/_search?size=10000&sort=id:asc`)
   const hits: ReadonlyArray<{ _source: unknown }> = JSON.parse(response.text).hits.hits
   return { expected: rows, actual: hits.map((h) => h._source) }

@@ -22,7 +22,8 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
     const catalog = new Catalog(yield* loadTables(sql, enabled))
     const resolutions = enabled.map((plan) => compile(plan, catalog))
     const statements = new Map(resolutions.map(({ plan, refsTables }) => [plan.name, documentStatement(plan, catalog, refsTables)]))
-    for (const { plan, refsTables } of resolutions) {
+    for (const { plan, refsTables, diagnostics } of resolutions) {
+      for (const diagnostic of diagnostics) yield* Effect.logWarning(diagnostic).pipe(Effect.annotateLogs("index", plan.name))
       if (refsTables.size > 0) {
         yield* Effect.logInfo(
           `deletes and moves in ${[...refsTables].join(", ")} are traced through the index (they lack REPLICA IDENTITY FULL)`

@@ -63,6 +63,8 @@ export interface IndexResolution {
   readonly entries: ReadonlyArray<Entry>
   /** Tables traced through refs (see documentSql's RefsPlan). */
   readonly refsTables: ReadonlySet<string>
+  /** Configurations whose deletes or moves cannot be traced, each with its fix. */
+  readonly diagnostics: ReadonlyArray<string>
 }
 
 /**
@@ -77,6 +79,7 @@ const needsRefs = (catalog: Catalog, table: TableRef, link: ReadonlyArray<string
 export const compile = (plan: IndexPlan, catalog: Catalog): IndexResolution => {
   const entries: Array<Entry> = [{ _tag: "Root", table: plan.qualifiedTable, key: plan.primaryKey }]
   const refsTables = new Set<string>()
+  const diagnostics: Array<string> = []
   const root: Node = { up: undefined, parent: undefined }
 
   const visit = (fields: ReadonlyArray<FieldPlan>, parentTable: TableRef, parentKey: ReadonlyArray<string>, parent: Node) => {
@@ -94,6 +97,11 @@ export const compile = (plan: IndexPlan, catalog: Catalog): IndexResolution => {
         up = step(catalog, field.through.table, field.through.leftKey, field.through.rightKey)
         entries.push({ _tag: "Lookup", table, rowKey: key, step: up, target: parent })
         const junction = field.through.table
+        if (needsRefs(catalog, junction, field.through.leftKey)) {
+          diagnostics.push(
+            `deletes in junction ${qualify(junction)} carry no ${field.through.leftKey.join(", ")}: documents keep removed links until rebuilt; fix: ALTER TABLE ${qualify(junction)} REPLICA IDENTITY FULL;`
+          )
+        }
         entries.push({
           _tag: "Link",
           table: qualify(junction),
@@ -113,7 +121,7 @@ export const compile = (plan: IndexPlan, catalog: Catalog): IndexResolution => {
     }
   }
   visit(plan.fields, { schema: plan.schema, table: plan.table }, plan.primaryKey, root)
-  return { plan, entries, refsTables }
+  return { plan, entries, refsTables, diagnostics }
 }
 
 /** The values of `columns` in a row, when every one was sent. */
