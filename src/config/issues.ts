@@ -2,10 +2,30 @@
  * Turns a Schema `ParseError` into one readable line per problem, each naming its full
  * path (`indexes.users.fields.email.kind: …`). Effect's own formatters report every
  * union member that failed; here a union is explained by the member the value was
- * evidently meant to be, and unknown keys or literals get a did-you-mean.
+ * evidently meant to be, unknown keys or literals get a did-you-mean, and a schema may
+ * explain its own unknown keys through a `KeyHints` annotation.
  */
 import type { ParseResult } from "effect"
-import { Array as Arr, Either, Option, ParseResult as PR, Schema, SchemaAST as AST } from "effect"
+import { Array as Arr, Either, Option, ParseResult as PR, Predicate, Schema, SchemaAST as AST } from "effect"
+
+/** Annotation id of a struct's `KeyHints`. */
+export const KeyHintId: unique symbol = Symbol.for("flusso/config/KeyHints")
+
+export interface KeyHint {
+  readonly message: string
+  /** The required key this one was evidently meant as: its "is missing" goes unsaid. */
+  readonly insteadOf?: string
+}
+
+/**
+ * Explains why `key` is unknown to a struct, given the struct's value and the values of
+ * the structs enclosing it (outermost first); undefined = the generic message.
+ */
+export type KeyHints = (
+  key: string,
+  value: { readonly [key: string]: unknown },
+  enclosing: ReadonlyArray<unknown>
+) => KeyHint | undefined
 
 type Path = ReadonlyArray<PropertyKey>
 type Issue = ParseResult.ParseIssue
@@ -60,18 +80,37 @@ const describe = (ast: AST.AST): string => {
       return "a boolean"
     case "TypeLiteral":
       return "an object"
+    case "TupleType":
+      return "a list"
     case "Refinement":
       return describe(ast.from)
     case "Transformation":
       return ast.to._tag === "Declaration" ? describe(ast.to) : describe(ast.from)
     case "Declaration":
       return Option.getOrElse(AST.getIdentifierAnnotation(ast), () => String(ast))
+    case "Suspend":
+      return describe(ast.f())
     default:
       return String(ast)
   }
 }
 
 const children = (issue: ParseResult.Composite): ReadonlyArray<Issue> => Arr.ensure(issue.issues)
+
+const alternatives = (ast: AST.AST): Array<AST.AST> => (ast._tag === "Union" ? ast.types.flatMap(alternatives) : [ast])
+
+/** "Expected a | b, actual v", with a did-you-mean among string literals. */
+const expected = (ast: AST.AST, actual: unknown, path: Path): string => {
+  // `optional` adds `| undefined`; a value that is present was never meant to be undefined.
+  const types = alternatives(ast).filter((t) => t._tag !== "UndefinedKeyword")
+  const literals = types.flatMap((t) => (t._tag === "Literal" && typeof t.literal === "string" ? [t.literal] : []))
+  const suggestion = typeof actual === "string" ? didYouMean(actual, literals) : undefined
+  return line(
+    path,
+    `Expected ${[...new Set(types.map(describe))].join(" | ")}, actual ${show(actual)}` +
+      (suggestion !== undefined ? `; did you mean ${JSON.stringify(suggestion)}?` : "")
+  )
+}
 
 /** Effect's `ArrayFormatter` already applies custom messages (patterns, refinements). */
 const leaf = (issue: Issue, path: Path): Array<string> =>
@@ -105,14 +144,52 @@ const core = (issue: Issue): Issue =>
 const isLiteralAst = (ast: AST.AST): boolean =>
   ast._tag === "Literal" || (ast._tag === "Union" && ast.types.every(isLiteralAst))
 
-/** The member failed on a discriminator (`type`, `_tag`), so the value was meant as another member. */
-const wrongVariant = (issue: Issue): boolean => {
-  const pointers = issue._tag === "Pointer" ? [issue] : issue._tag === "Composite" ? children(issue) : []
-  return pointers.some((p) => {
-    if (p._tag !== "Pointer") return false
-    const inner = core(p.issue)
-    return (inner._tag === "Missing" && isLiteralAst(inner.ast.type)) || (inner._tag === "Type" && isLiteralAst(inner.ast))
+const pointers = (issue: Issue): ReadonlyArray<ParseResult.Pointer> =>
+  (issue._tag === "Pointer" ? [issue] : issue._tag === "Composite" ? children(issue) : []).filter(
+    (p): p is ParseResult.Pointer => p._tag === "Pointer"
+  )
+
+/** The literals a value failed to be, if it failed a literal (or a union of literals). */
+const failedLiteral = (issue: Issue): { readonly ast: AST.AST; readonly actual: unknown } | undefined => {
+  const inner = core(issue)
+  return (inner._tag === "Type" || inner._tag === "Composite") && isLiteralAst(inner.ast) ? inner : undefined
+}
+
+/** A pointer whose value failed a literal (a discriminator: `kind`, `type`, `_tag`, `op`). */
+const onDiscriminator = (p: ParseResult.Pointer): boolean => {
+  const inner = core(p.issue)
+  return (inner._tag === "Missing" && isLiteralAst(inner.ast.type)) || failedLiteral(inner) !== undefined
+}
+
+/** The member failed on a discriminator, so the value was meant as another member. */
+const wrongVariant = (issue: Issue): boolean => pointers(issue).some(onDiscriminator)
+
+const keyOf = (p: ParseResult.Pointer): PropertyKey | undefined => {
+  const path = Arr.ensure(p.path)
+  return path.length === 1 ? path[0] : undefined
+}
+
+/** The value carries this member's discriminator and it was accepted: the value was meant as this member. */
+const discriminatorMatched = (issue: Issue): boolean => {
+  if (issue._tag !== "Composite" || issue.ast._tag !== "TypeLiteral" || !Predicate.isRecord(issue.actual)) return false
+  const actual = issue.actual
+  const failed = new Set(pointers(issue).map(keyOf))
+  return issue.ast.propertySignatures.some(
+    (ps) => isLiteralAst(ps.type) && Object.hasOwn(actual, ps.name) && !failed.has(ps.name)
+  )
+}
+
+/** The value names a discriminator no member accepts (`kind: "txt"`): one line offering every accepted value. */
+const unknownDiscriminator = (tried: ReadonlyArray<Issue>, path: Path): string | undefined => {
+  const found = tried.flatMap(pointers).flatMap((p) => {
+    const type = failedLiteral(p.issue)
+    const key = keyOf(p)
+    return type !== undefined && key !== undefined ? [{ key, type }] : []
   })
+  const [first] = found
+  if (first === undefined) return undefined
+  const literals = found.filter(({ key }) => key === first.key).flatMap(({ type }) => alternatives(type.ast))
+  return expected(AST.Union.make(literals), first.type.actual, [...path, first.key])
 }
 
 /** Members of nested unions, flattened. */
@@ -122,40 +199,65 @@ const members = (issue: ParseResult.Composite): Array<Issue> =>
     return inner._tag === "Composite" && inner.ast._tag === "Union" ? members(inner) : [inner]
   })
 
-const alternatives = (ast: AST.AST): Array<AST.AST> => (ast._tag === "Union" ? ast.types.flatMap(alternatives) : [ast])
+const fewest = (explanations: ReadonlyArray<Array<string>>): Array<string> | undefined =>
+  explanations.length === 0 ? undefined : explanations.reduce((a, b) => (b.length < a.length ? b : a))
 
-const union = (issue: ParseResult.Composite, ast: AST.Union, path: Path): Array<string> => {
-  // A member that failed on more than the value's type (a key, a check) is what the value was meant to be.
+const union = (issue: ParseResult.Composite, ast: AST.Union, path: Path, ancestors: Ancestors): Array<string> => {
+  // A member that failed on more than the value's type (a key, a check) is what the value was meant to be…
   const reachedInside = members(issue).filter((m) => m._tag !== "Type")
+  const explain = (candidates: ReadonlyArray<Issue>) => fewest(candidates.map((m) => walk(m, path, undefined, ancestors)))
+  // …above all one whose discriminator the value carries.
+  const matched = explain(reachedInside.filter(discriminatorMatched))
+  if (matched !== undefined) return matched
+  const unknownTag = unknownDiscriminator(reachedInside, path)
+  if (unknownTag !== undefined) return [unknownTag]
   const meant = reachedInside.filter((m) => !wrongVariant(m))
-  const explanations = (meant.length > 0 ? meant : reachedInside).map((m) => walk(m, path, undefined))
-  if (explanations.length > 0) return explanations.reduce((a, b) => (b.length < a.length ? b : a))
-  // `optional` adds `| undefined`; a value that is present was never meant to be undefined.
-  const types = alternatives(ast).filter((t) => t._tag !== "UndefinedKeyword")
-  const literals = types.flatMap((t) => (t._tag === "Literal" && typeof t.literal === "string" ? [t.literal] : []))
-  const suggestion = typeof issue.actual === "string" ? didYouMean(issue.actual, literals) : undefined
-  return [
-    line(
-      path,
-      `Expected ${types.map(describe).join(" | ")}, actual ${show(issue.actual)}` +
-        (suggestion !== undefined ? `; did you mean ${JSON.stringify(suggestion)}?` : "")
-    )
-  ]
+  return explain(meant.length > 0 ? meant : reachedInside) ?? [expected(ast, issue.actual, path)]
 }
 
-const walk = (issue: Issue, path: Path, parent: AST.AST | undefined): Array<string> => {
+/** The values of the structs around an issue, outermost first, for `KeyHints`. */
+type Ancestors = ReadonlyArray<unknown>
+
+const struct = (issue: ParseResult.Composite, ast: AST.TypeLiteral, path: Path, ancestors: Ancestors): Array<string> => {
+  const explain = AST.getAnnotation<KeyHints>(KeyHintId)(ast)
+  const value = issue.actual
+  const hintFor = (p: ParseResult.Pointer): KeyHint | undefined => {
+    const key = keyOf(p)
+    return p.issue._tag === "Unexpected" && typeof key === "string" && Option.isSome(explain) && Predicate.isRecord(value)
+      ? explain.value(key, value, ancestors)
+      : undefined
+  }
+  const replaced = new Set(pointers(issue).flatMap((p) => hintFor(p)?.insteadOf ?? []))
+  const inside = [...ancestors, value]
+  return children(issue).flatMap((child) => {
+    if (child._tag === "Pointer") {
+      const hint = hintFor(child)
+      if (hint !== undefined) return [line([...path, ...Arr.ensure(child.path)], hint.message)]
+      const key = keyOf(child)
+      if (child.issue._tag === "Missing" && typeof key === "string" && replaced.has(key)) return []
+    }
+    return walk(child, path, ast, inside)
+  })
+}
+
+const walk = (issue: Issue, path: Path, parent: AST.AST | undefined, ancestors: Ancestors): Array<string> => {
   switch (issue._tag) {
     case "Pointer":
-      return walk(issue.issue, [...path, ...Arr.ensure(issue.path)], parent)
+      return walk(issue.issue, [...path, ...Arr.ensure(issue.path)], parent, ancestors)
     case "Unexpected":
       return [line(path, unexpected(issue, path, parent))]
     case "Composite":
       return issue.ast._tag === "Union"
-        ? union(issue, issue.ast, path)
-        : children(issue).flatMap((child) => walk(child, path, issue.ast))
+        ? union(issue, issue.ast, path, ancestors)
+        : issue.ast._tag === "TypeLiteral"
+          ? struct(issue, issue.ast, path, ancestors)
+          : children(issue).flatMap((child) => walk(child, path, issue.ast, ancestors))
     case "Transformation":
     case "Refinement":
-      return core(issue) === issue ? leaf(issue, path) : walk(core(issue), path, parent)
+      return core(issue) === issue ? leaf(issue, path) : walk(core(issue), path, parent, ancestors)
+    case "Type":
+      // Effect would print a union of structs, or a list, as its full type: say what kind of value was wanted.
+      return Option.isNone(AST.getMessageAnnotation(issue.ast)) ? [expected(issue.ast, issue.actual, path)] : leaf(issue, path)
     default:
       return leaf(issue, path)
   }
@@ -163,5 +265,5 @@ const walk = (issue: Issue, path: Path, parent: AST.AST | undefined): Array<stri
 
 /** One line per problem, each starting with its path. */
 export const formatParseError = (error: ParseResult.ParseError): ReadonlyArray<string> => [
-  ...new Set(walk(error.issue, [], undefined))
+  ...new Set(walk(error.issue, [], undefined, []))
 ]

@@ -5,6 +5,7 @@
  * so an unknown key is an error with its path.
  */
 import { Schema } from "effect"
+import { keyHints } from "./keyHints.js"
 
 /** Postgres identifiers flusso accepts for tables, columns, schemas, index and sink names. */
 export const Identifier = Schema.String.pipe(
@@ -50,37 +51,301 @@ export const ScalarKind = Schema.Literal(
 )
 export type ScalarKind = typeof ScalarKind.Type
 
+/** Every `kind` a field can have. */
+export type FieldKind =
+  | ScalarKind
+  | "object"
+  | "map"
+  | "geo"
+  | "constant"
+  | "belongsTo"
+  | "hasOne"
+  | "hasMany"
+  | "manyToMany"
+  | "count"
+  | "sum"
+  | "min"
+  | "max"
+  | "avg"
+  | "ids"
+
 export const Transform = Schema.Literal("lowercase", "trim")
 export type Transform = typeof Transform.Type
 
 export const ScalarValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean)
+export type ScalarValue = typeof ScalarValue.Type
 
-/** A field read from one column of the row it belongs to. */
-export const ScalarField = Schema.Struct({
-  kind: ScalarKind,
+/** One column, or several for a composite key; planning turns both into a list. */
+export const Key = Schema.Union(
+  Identifier,
+  Schema.Array(Identifier).pipe(Schema.minItems(1, { message: () => "must name at least one column" }))
+)
+export type Key = typeof Key.Type
+
+/** Extra OpenSearch mapping properties, merged over the derived ones. */
+export const MappingOptions = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+// ---------------------------------------------------------------------------------------
+// Filters (schema.md "Filters"): shapes only; arities are checked in validate.ts, where
+// the message can say what the operator wants.
+// ---------------------------------------------------------------------------------------
+
+export const RawFilter = Schema.Struct({
+  raw: Schema.String.pipe(Schema.minLength(1, { message: () => "must not be empty" }))
+})
+export const NullFilter = Schema.Struct({ column: Identifier, op: Schema.Literal("isNull", "isNotNull") })
+export const ComparisonOp = Schema.Literal("eq", "neq", "lt", "lte", "gt", "gte", "like", "ilike")
+export const CompareFilter = Schema.Struct({ column: Identifier, op: ComparisonOp, value: ScalarValue })
+export const InFilter = Schema.Struct({ column: Identifier, op: Schema.Literal("in", "notIn"), value: Schema.Array(ScalarValue) })
+export const BetweenFilter = Schema.Struct({
+  column: Identifier,
+  op: Schema.Literal("between"),
+  value: Schema.Array(Schema.Union(Schema.String, Schema.Number))
+})
+export const Filter = Schema.Union(RawFilter, NullFilter, CompareFilter, InFilter, BetweenFilter)
+export type Filter = typeof Filter.Type
+
+const Filters = Schema.optional(Schema.Array(Filter))
+
+export const OrderBy = Schema.Struct({ column: Identifier, direction: Schema.optional(Schema.Literal("asc", "desc")) })
+export type OrderBy = typeof OrderBy.Type
+
+/** A junction table: `leftKey` points at the parent's key, `rightKey` at the related table's key. */
+export const Through = Schema.Struct({
+  table: Identifier,
+  schema: Schema.optional(Identifier),
+  leftKey: Key,
+  rightKey: Key
+})
+export type Through = typeof Through.Type
+
+// ---------------------------------------------------------------------------------------
+// Fields (schema.md "Field kinds"). Every member has a literal `kind`, so decoding picks
+// the one member a value names and reports that member's problems only.
+// ---------------------------------------------------------------------------------------
+
+const scalarProps = {
   column: Schema.optional(Identifier),
   required: Schema.optional(Schema.Boolean),
   transforms: Schema.optional(Schema.Array(Transform)),
   default: Schema.optional(ScalarValue),
   variants: Schema.optional(Schema.Array(Schema.String)),
-  options: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-})
+  options: Schema.optional(MappingOptions)
+}
+
+// Options a kind does not take are rejected by validate.ts (variants, transforms), so one
+// shape serves every scalar kind and its messages can name the kind.
+const scalarMembers = ScalarKind.literals.map((kind) =>
+  Schema.Struct({ kind: Schema.Literal(kind), ...scalarProps }).annotations(keyHints(kind))
+)
+
+/** A field read from one column of the row it belongs to. */
+export const ScalarField = Schema.Union(...scalarMembers)
 export type ScalarField = typeof ScalarField.Type
 
-export const Field = ScalarField
-export type Field = typeof Field.Type
+/** The fields of a document, an object or a join, nested to any depth. */
+const Fields = Schema.Record({ key: FieldName, value: Schema.suspend((): Schema.Schema<Field> => Field) })
 
-export const SoftDelete = Schema.Struct({ column: Identifier })
+const objectProps = {
+  kind: Schema.Literal("object"),
+  options: Schema.optional(MappingOptions)
+}
+/** Same-row columns nested under one key; never null. */
+export interface ObjectField extends Schema.Struct.Type<typeof objectProps> {
+  readonly fields: { readonly [name: string]: Field }
+}
+const ObjectField = Schema.Struct({ ...objectProps, fields: Fields }).annotations(keyHints("object"))
+
+/** A json/jsonb column with open keys; `values` must be a leaf kind (validate.ts). */
+const MapField = Schema.Struct({
+  kind: Schema.Literal("map"),
+  values: ScalarKind,
+  column: Schema.optional(Identifier),
+  required: Schema.optional(Schema.Boolean),
+  options: Schema.optional(MappingOptions)
+}).annotations(keyHints("map"))
+export type MapField = typeof MapField.Type
+
+/** `lat` + `lon` (two numeric columns) or `column` (json / text); which one is checked in validate.ts. */
+const GeoField = Schema.Struct({
+  kind: Schema.Literal("geo"),
+  lat: Schema.optional(Identifier),
+  lon: Schema.optional(Identifier),
+  column: Schema.optional(Identifier),
+  required: Schema.optional(Schema.Boolean),
+  options: Schema.optional(MappingOptions)
+}).annotations(keyHints("geo"))
+export type GeoField = typeof GeoField.Type
+
+/** A fixed value; JSON-compatibility (and presence: null is a value) is checked in validate.ts. */
+const ConstantField = Schema.Struct({
+  kind: Schema.Literal("constant"),
+  value: Schema.Unknown,
+  options: Schema.optional(MappingOptions)
+}).annotations(keyHints("constant"))
+export type ConstantField = typeof ConstantField.Type
+
+const relatedTable = {
+  table: Identifier,
+  /** Default "public". */
+  schema: Schema.optional(Identifier)
+}
+
+const belongsToProps = {
+  kind: Schema.Literal("belongsTo"),
+  ...relatedTable,
+  column: Key,
+  primaryKey: Key,
+  filters: Filters,
+  required: Schema.optional(Schema.Boolean),
+  options: Schema.optional(MappingOptions)
+}
+export interface BelongsToField extends Schema.Struct.Type<typeof belongsToProps> {
+  readonly fields: { readonly [name: string]: Field }
+}
+const BelongsToField = Schema.Struct({ ...belongsToProps, fields: Fields }).annotations(keyHints("belongsTo"))
+
+const hasOneProps = {
+  kind: Schema.Literal("hasOne"),
+  ...relatedTable,
+  foreignKey: Key,
+  primaryKey: Key,
+  filters: Filters,
+  orderBy: Schema.optional(Schema.Array(OrderBy)),
+  required: Schema.optional(Schema.Boolean),
+  options: Schema.optional(MappingOptions)
+}
+export interface HasOneField extends Schema.Struct.Type<typeof hasOneProps> {
+  readonly fields: { readonly [name: string]: Field }
+}
+const HasOneField = Schema.Struct({ ...hasOneProps, fields: Fields }).annotations(keyHints("hasOne"))
+
+const Limit = Schema.optional(Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer" })))
+
+const hasManyProps = {
+  kind: Schema.Literal("hasMany"),
+  ...relatedTable,
+  foreignKey: Key,
+  primaryKey: Key,
+  filters: Filters,
+  orderBy: Schema.optional(Schema.Array(OrderBy)),
+  limit: Limit,
+  options: Schema.optional(MappingOptions)
+}
+export interface HasManyField extends Schema.Struct.Type<typeof hasManyProps> {
+  readonly fields: { readonly [name: string]: Field }
+}
+const HasManyField = Schema.Struct({ ...hasManyProps, fields: Fields }).annotations(keyHints("hasMany"))
+
+const manyToManyProps = {
+  kind: Schema.Literal("manyToMany"),
+  ...relatedTable,
+  through: Through,
+  primaryKey: Key,
+  filters: Filters,
+  orderBy: Schema.optional(Schema.Array(OrderBy)),
+  limit: Limit,
+  options: Schema.optional(MappingOptions)
+}
+export interface ManyToManyField extends Schema.Struct.Type<typeof manyToManyProps> {
+  readonly fields: { readonly [name: string]: Field }
+}
+const ManyToManyField = Schema.Struct({ ...manyToManyProps, fields: Fields }).annotations(keyHints("manyToMany"))
+
+export type JoinField = BelongsToField | HasOneField | HasManyField | ManyToManyField
+
+/** Every aggregate reads related rows by `foreignKey` xor `through` (checked in validate.ts). */
+const aggregateProps = {
+  ...relatedTable,
+  foreignKey: Schema.optional(Key),
+  through: Schema.optional(Through),
+  filters: Filters,
+  options: Schema.optional(MappingOptions)
+}
+
+const CountField = Schema.Struct({ kind: Schema.Literal("count"), ...aggregateProps }).annotations(keyHints("count"))
+
+// `column` and `valueType` are optional here so validate.ts can say what they are for.
+const valueAggregate = <K extends "sum" | "min" | "max">(kind: K) =>
+  Schema.Struct({
+    kind: Schema.Literal(kind),
+    ...aggregateProps,
+    column: Schema.optional(Identifier),
+    valueType: Schema.optional(ScalarKind)
+  }).annotations(keyHints(kind))
+const SumField = valueAggregate("sum")
+const MinField = valueAggregate("min")
+const MaxField = valueAggregate("max")
+
+const AvgField = Schema.Struct({
+  kind: Schema.Literal("avg"),
+  ...aggregateProps,
+  column: Schema.optional(Identifier)
+}).annotations(keyHints("avg"))
+
+const IdsField = Schema.Struct({
+  kind: Schema.Literal("ids"),
+  ...aggregateProps,
+  elementType: Schema.optional(Schema.Literal("long", "keyword")),
+  /** The related key `ids` collects; default: the catalog's primary key. */
+  primaryKey: Schema.optional(Key)
+}).annotations(keyHints("ids"))
+
+export type AggregateField =
+  | typeof CountField.Type
+  | typeof SumField.Type
+  | typeof MinField.Type
+  | typeof MaxField.Type
+  | typeof AvgField.Type
+  | typeof IdsField.Type
+
+export type Field =
+  | ScalarField
+  | ObjectField
+  | MapField
+  | GeoField
+  | ConstantField
+  | JoinField
+  | AggregateField
+
+
+// Flat, not nested unions: a nested union has no literal `kind` of its own, so decoding
+// would try all of its members instead of the one the value names.
+export const Field: Schema.Schema<Field> = Schema.Union(
+  ...scalarMembers,
+  ObjectField,
+  MapField,
+  GeoField,
+  ConstantField,
+  BelongsToField,
+  HasOneField,
+  HasManyField,
+  ManyToManyField,
+  CountField,
+  SumField,
+  MinField,
+  MaxField,
+  AvgField,
+  IdsField
+)
+
+/** `{ column }` or `{ field }` (validate.ts checks it is exactly one), with optional `when` filters. */
+export const SoftDelete = Schema.Struct({
+  column: Schema.optional(Identifier),
+  field: Schema.optional(FieldName),
+  when: Filters
+})
 export type SoftDelete = typeof SoftDelete.Type
 
 export const IndexConfig = Schema.Struct({
   table: Identifier,
   schema: Schema.optionalWith(Identifier, { default: () => "public" }),
-  primaryKey: Schema.Union(Identifier, Schema.NonEmptyArray(Identifier)),
+  primaryKey: Key,
   softDelete: Schema.optional(SoftDelete),
+  filters: Filters,
   enabled: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   onError: Schema.optional(Schema.Literal("stop", "skip")),
-  fields: Schema.Record({ key: FieldName, value: Field })
+  fields: Fields
 })
 export type IndexConfig = typeof IndexConfig.Type
 export type IndexConfigInput = typeof IndexConfig.Encoded

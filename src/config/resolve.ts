@@ -5,7 +5,7 @@
  */
 import { Array as Arr, Effect, Either, Redacted } from "effect"
 import { ConfigInvalid } from "../errors.js"
-import { planIndex } from "../schema/IndexPlan.js"
+import { planIndex } from "../schema/planIndex.js"
 import type { FlussoConfig, OpenSearchSinkConfig } from "./model.js"
 import { EnvRef } from "./model.js"
 import type { ResolvedConfig, ResolvedSink } from "./ResolvedConfig.js"

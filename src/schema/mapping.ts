@@ -1,10 +1,11 @@
 /**
- * Mapping derivation (schema.md "Mapping derivation"): from an index plan to the
- * OpenSearch `mappings` and the analysis `settings` it relies on. Pure and DB-free, so
- * the same plan always yields the same index shape.
+ * Mapping derivation (schema.md "Mapping derivation"): from an index plan — a tree of
+ * fields, joins and aggregates — to the OpenSearch `mappings` and the analysis
+ * `settings` it relies on. Pure and DB-free, so the same plan always yields the same
+ * index shape.
  */
 import type { ScalarKind } from "../config/model.js"
-import type { IndexPlan, PlannedField } from "./IndexPlan.js"
+import type { AggregatePlan, FieldPlan, IndexPlan, JoinPlan, MapPlan, ScalarPlan } from "./IndexPlan.js"
 
 export interface MappingOptions {
   readonly textAnalysis: "builtin" | "icu"
@@ -13,8 +14,13 @@ export interface MappingOptions {
 
 export type MappingProperty = Readonly<Record<string, unknown>>
 
+/** One entry of `dynamic_templates`: `{ name: { path_match, mapping } }`. */
+export type DynamicTemplate = Readonly<Record<string, { readonly path_match: string; readonly mapping: MappingProperty }>>
+
 export interface IndexMappings {
   readonly dynamic: "strict"
+  /** Present only when some map field needs its values typed. */
+  readonly dynamic_templates?: ReadonlyArray<DynamicTemplate>
   readonly properties: Readonly<Record<string, MappingProperty>>
 }
 
@@ -30,6 +36,26 @@ export interface AnalysisSettings {
 export const TEXT_ANALYZER = "flusso_text"
 export const CODE_ANALYZER = "flusso_code"
 export const LOWERCASE_NORMALIZER = "flusso_lowercase"
+
+/**
+ * The hidden top-level key of every built document listing the related rows it read, as
+ * `schema.table:key` strings. A delete of a related row on a table without REPLICA
+ * IDENTITY FULL carries only its key, so the documents to rebuild are found by searching
+ * these. Sinks take it out of the document they store or print (readers never see it);
+ * OpenSearch keeps it in a hidden companion index per generation (`refsIndexMappings`).
+ *
+ * Not a field of the document's own mapping with `_source.excludes`: any source filter
+ * makes OpenSearch re-serialize every stored `_source` through a map, which reorders keys
+ * and rounds numerics through a double (12.50 → 12.5, 1.0000000000000001 → 1.0).
+ */
+export const REFS_FIELD = "_flusso_refs"
+
+/** The companion index holding each document's refs under the same id; nothing to read back but ids. */
+export const refsIndexMappings = {
+  dynamic: "strict",
+  _source: { enabled: false },
+  properties: { [REFS_FIELD]: { type: "keyword" } }
+} as const
 
 /** Keyword subfields stop indexing long values instead of failing the document. */
 const SUBFIELD_IGNORE_ABOVE = 256
@@ -48,10 +74,17 @@ const keywordLowercase: MappingProperty = {
 const DATE_FORMAT =
   "strict_date_optional_time||strict_hour_minute_second_fraction||strict_hour_minute_second||epoch_millis"
 
-/** The normalizer of an enum's `.sort` subfield; one per field since variants differ. */
-export const enumSortNormalizerName = (field: string): string => `flusso_enum_${field}`
+/**
+ * Analysis component names are flattened into dotted setting keys by OpenSearch, so a
+ * field path joins with `-` (never in a field name) rather than `.`: `customer.status`
+ * → `customer-status`, distinct from a top-level `customer_status`.
+ */
+const pathKey = (path: string): string => path.split(".").join("-")
 
-const enumCharFilterName = (field: string, rank: number): string => `flusso_enum_${field}_${rank}`
+/** The normalizer of an enum's `.sort` subfield, by the field's dotted document path; one per field since variants differ. */
+export const enumSortNormalizerName = (path: string): string => `flusso_enum_${pathKey(path)}`
+
+const enumCharFilterName = (path: string, rank: number): string => `flusso_enum_${pathKey(path)}_${rank}`
 
 const baseProperty = (kind: ScalarKind): MappingProperty => {
   switch (kind) {
@@ -84,10 +117,17 @@ const baseProperty = (kind: ScalarKind): MappingProperty => {
   }
 }
 
-const subfields = (field: PlannedField, options: MappingOptions): Record<string, MappingProperty> => {
+const hasVariants = (variants: ReadonlyArray<string> | undefined): variants is ReadonlyArray<string> =>
+  variants !== undefined && variants.length > 0
+
+const subfields = (
+  kind: ScalarKind,
+  sortNormalizer: string | undefined,
+  options: MappingOptions
+): Record<string, MappingProperty> => {
   const out: Record<string, MappingProperty> = {}
   if (options.autoSubfields) {
-    switch (field.kind) {
+    switch (kind) {
       // identifier is a text field too (with the code analyzer): it gets the same exact
       // and case-insensitive siblings for sorting and term lookups.
       case "text":
@@ -103,25 +143,139 @@ const subfields = (field: PlannedField, options: MappingOptions): Record<string,
         break
     }
   }
-  if (field.kind === "enum" && field.variants !== undefined && field.variants.length > 0) {
-    out["sort"] = { type: "keyword", normalizer: enumSortNormalizerName(field.name) }
-  }
+  if (sortNormalizer !== undefined) out["sort"] = { type: "keyword", normalizer: sortNormalizer }
   return out
 }
 
-/** The mapping of one field: derived by kind, then `options` merged over it and winning. */
-export const deriveFieldMapping = (field: PlannedField, options: MappingOptions): MappingProperty => {
-  const fields = subfields(field, options)
-  const derived: MappingProperty =
-    Object.keys(fields).length > 0 ? { ...baseProperty(field.kind), fields } : baseProperty(field.kind)
-  return field.options === undefined ? derived : { ...derived, ...field.options }
+/** A scalar kind's mapping with its subfields; `sortNormalizer` only for an enum with variants. */
+const kindProperty = (kind: ScalarKind, options: MappingOptions, sortNormalizer?: string): MappingProperty => {
+  const fields = subfields(kind, sortNormalizer, options)
+  return Object.keys(fields).length > 0 ? { ...baseProperty(kind), fields } : baseProperty(kind)
+}
+
+const withOptions = (derived: MappingProperty, options: Readonly<Record<string, unknown>> | undefined): MappingProperty =>
+  options === undefined ? derived : { ...derived, ...options }
+
+const scalarProperty = (field: ScalarPlan, path: string, options: MappingOptions): MappingProperty =>
+  kindProperty(
+    field.kind,
+    options,
+    field.kind === "enum" && hasVariants(field.variants) ? enumSortNormalizerName(path) : undefined
+  )
+
+/** The mapping a JSON value implies; an array maps as its elements (OpenSearch has no array type). */
+const constantProperty = (value: unknown): MappingProperty => {
+  if (typeof value === "boolean") return { type: "boolean" }
+  if (typeof value === "number") return { type: Number.isInteger(value) ? "long" : "double" }
+  if (Array.isArray(value)) {
+    const elements: ReadonlyArray<unknown> = value
+    const present = elements.filter((element) => element !== null)
+    const types = new Set(present.map((element) => constantProperty(element)["type"]))
+    // Mixed integers and fractions share `double`; any other mix can only be keyword.
+    if (types.size === 2 && types.has("long") && types.has("double")) return { type: "double" }
+    const first = present[0]
+    return types.size === 1 && first !== undefined ? constantProperty(first) : { type: "keyword" }
+  }
+  if (value !== null && typeof value === "object") return { type: "object", dynamic: true }
+  // Strings, and null (nothing to infer from: keyword indexes whatever it may become).
+  return { type: "keyword" }
+}
+
+/**
+ * An aggregate's value. A sum of integers can outgrow its column's type (Postgres sums
+ * int2/int4 into int8 and int8 into numeric), so integral sums map as long.
+ */
+const aggregateProperty = (field: AggregatePlan, options: MappingOptions): MappingProperty => {
+  switch (field.fn) {
+    case "count":
+      return { type: "long" }
+    case "avg":
+      return { type: "double" }
+    case "ids":
+      return { type: field.elementType ?? "keyword" }
+    case "sum": {
+      const kind = field.valueType ?? "double"
+      return kind === "short" || kind === "integer" ? { type: "long" } : kindProperty(kind, options)
+    }
+    case "min":
+    case "max":
+      return kindProperty(field.valueType ?? "double", options)
+  }
+}
+
+/** Types a map's values: the leaf kind's mapping for every key under the map's path. */
+const mapTemplate = (field: MapPlan, path: string, options: MappingOptions): DynamicTemplate => ({
+  [`flusso_map_${pathKey(path)}`]: { path_match: `${path}.*`, mapping: kindProperty(field.values, options) }
+})
+
+const joinType = (field: JoinPlan): "object" | "nested" =>
+  // To-many children are matched one by one (nested), so a query's conditions must hold on the same child.
+  field.relation === "hasMany" || field.relation === "manyToMany" ? "nested" : "object"
+
+/** Walks one level of fields; `parent` is the dotted path of the object holding them. */
+const deriveLevel = (
+  fields: ReadonlyArray<FieldPlan>,
+  parent: string | undefined,
+  options: MappingOptions,
+  templates: Array<DynamicTemplate>
+): Record<string, MappingProperty> => {
+  const properties: Record<string, MappingProperty> = {}
+  for (const field of fields) {
+    const path = parent === undefined ? field.name : `${parent}.${field.name}`
+    properties[field.name] = withOptions(fieldProperty(field, path, options, templates), field.options)
+  }
+  return properties
+}
+
+const fieldProperty = (
+  field: FieldPlan,
+  path: string,
+  options: MappingOptions,
+  templates: Array<DynamicTemplate>
+): MappingProperty => {
+  switch (field._tag) {
+    case "Scalar":
+      return scalarProperty(field, path, options)
+    case "Object":
+      return { type: "object", properties: deriveLevel(field.fields, path, options, templates) }
+    case "Join":
+      return { type: joinType(field), properties: deriveLevel(field.fields, path, options, templates) }
+    case "Map":
+      templates.push(mapTemplate(field, path, options))
+      return { type: "object", dynamic: true }
+    case "Geo":
+      return { type: "geo_point" }
+    case "Constant":
+      return constantProperty(field.value)
+    case "Aggregate":
+      return aggregateProperty(field, options)
+  }
 }
 
 export const deriveMapping = (plan: IndexPlan, options: MappingOptions): IndexMappings => {
-  const properties: Record<string, MappingProperty> = {}
-  for (const field of plan.fields) properties[field.name] = deriveFieldMapping(field, options)
-  return { dynamic: "strict", properties }
+  // Map fields add their value templates (a root-level list) as the walk meets them.
+  const templates: Array<DynamicTemplate> = []
+  const properties = deriveLevel(plan.fields, undefined, options, templates)
+  return { dynamic: "strict", ...(templates.length > 0 ? { dynamic_templates: templates } : {}), properties }
 }
+
+/** Every enum with variants at any depth, with its dotted path: sort normalizers are index-wide settings. */
+const enumsWithVariants = (
+  fields: ReadonlyArray<FieldPlan>,
+  parent: string | undefined
+): ReadonlyArray<{ readonly path: string; readonly variants: ReadonlyArray<string> }> =>
+  fields.flatMap((field) => {
+    const path = parent === undefined ? field.name : `${parent}.${field.name}`
+    switch (field._tag) {
+      case "Scalar":
+        return field.kind === "enum" && hasVariants(field.variants) ? [{ path, variants: field.variants }] : []
+      case "Object":
+      case "Join":
+        return enumsWithVariants(field.fields, path)
+      default:
+        return []
+    }
+  })
 
 /** Java regex literal for a variant (pattern_replace patterns are Java regexes). */
 const regexLiteral = (text: string): string => text.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`)
@@ -132,12 +286,11 @@ const regexLiteral = (text: string): string => text.replace(/[\\^$.|?*+()[\]{}]/
  * sort after all known ones, and a value that merely looks like a rank is not taken for one.
  * Whole-value anchors keep `active` from rewriting part of `inactive`.
  */
-const enumSortCharFilters = (field: PlannedField): Record<string, MappingProperty> => {
-  const variants = field.variants ?? []
+const enumSortCharFilters = (path: string, variants: ReadonlyArray<string>): Record<string, MappingProperty> => {
   const width = Math.max(4, String(variants.length).length)
   const out: Record<string, MappingProperty> = {}
   variants.forEach((variant, rank) => {
-    out[enumCharFilterName(field.name, rank)] = {
+    out[enumCharFilterName(path, rank)] = {
       type: "pattern_replace",
       pattern: `^${regexLiteral(variant)}$`,
       // `$` and `\` are special in Java replacement strings; the rank is digits only.
@@ -167,11 +320,10 @@ export const indexSettings = (plan: IndexPlan, options: MappingOptions): Analysi
     [LOWERCASE_NORMALIZER]: { type: "custom", filter: ["lowercase"] }
   }
   const char_filter: Record<string, MappingProperty> = {}
-  for (const field of plan.fields) {
-    if (field.kind !== "enum" || field.variants === undefined || field.variants.length === 0) continue
-    const charFilters = enumSortCharFilters(field)
+  for (const { path, variants } of enumsWithVariants(plan.fields, undefined)) {
+    const charFilters = enumSortCharFilters(path, variants)
     Object.assign(char_filter, charFilters)
-    normalizer[enumSortNormalizerName(field.name)] = {
+    normalizer[enumSortNormalizerName(path)] = {
       type: "custom",
       char_filter: Object.keys(charFilters),
       filter: []

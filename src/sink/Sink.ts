@@ -56,6 +56,14 @@ export interface Sink {
   ) => Effect.Effect<ReadonlyArray<Rejection>, SinkError>
   /** The index is fully seeded in that sink: give it its steady-state settings. */
   readonly seeded: (target: SinkIndex) => Effect.Effect<void, SinkError>
+  /**
+   * The ids of documents of logical index `index` whose hidden refs field
+   * (`REFS_FIELD`, `schema.table:key` strings) holds any of `refs`, across every
+   * generation the index currently writes to; it sees every write that completed before
+   * the call. How a delete of a related row without its old values (no REPLICA IDENTITY
+   * FULL) finds the documents to rebuild. A sink that cannot search answers `[]`.
+   */
+  readonly referencing: (index: string, refs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, SinkError>
 }
 
 export class SinkTag extends Context.Tag("flusso/Sink")<SinkTag, Sink>() {}

@@ -43,7 +43,16 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
         )
         return rejections.flat()
       }),
-    seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target))
+    seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target)),
+    // Every member is asked and the answers merged rather than the first one trusted: a
+    // sink still seeding may lack documents another holds, and an id too many only costs
+    // a rebuild. Members that cannot search (stdout) answer [] at no cost.
+    referencing: (index, refs) =>
+      refs.length === 0
+        ? Effect.succeed([])
+        : Effect.forEach(members, (member) => member.referencing(index, refs), { concurrency: "unbounded" }).pipe(
+            Effect.map((answers) => [...new Set(answers.flat())])
+          )
   })
 }
 

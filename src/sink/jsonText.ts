@@ -111,3 +111,90 @@ export const reindent = (json: string, indent = "  "): string => {
   }
   return out
 }
+
+const isWhitespace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\r"
+
+const skipWhitespace = (json: string, from: number): number => {
+  let i = from
+  while (i < json.length && isWhitespace(json[i])) i++
+  return i
+}
+
+/** The index just past the string literal starting at `from` (a `"`). */
+const skipString = (json: string, from: number): number => {
+  let i = from + 1
+  while (i < json.length && json[i] !== '"') i += json[i] === "\\" ? 2 : 1
+  return i + 1
+}
+
+/** The index just past the value starting at `from`: a string, a container, or a scalar token. */
+const skipValue = (json: string, from: number): number => {
+  const c = json[from]
+  if (c === '"') return skipString(json, from)
+  if (c === "{" || c === "[") {
+    let depth = 0
+    let i = from
+    while (i < json.length) {
+      const d = json[i]
+      if (d === '"') {
+        i = skipString(json, i)
+        continue
+      }
+      if (d === "{" || d === "[") depth++
+      else if (d === "}" || d === "]") {
+        depth--
+        if (depth === 0) return i + 1
+      }
+      i++
+    }
+    return i
+  }
+  let i = from
+  while (i < json.length && !isWhitespace(json[i]) && json[i] !== "," && json[i] !== "}" && json[i] !== "]") i++
+  return i
+}
+
+/** A key's string literal decoded (keys may be escaped: `"\u005fid"`); undefined when malformed. */
+const keyName = (literal: string): string | undefined => {
+  try {
+    const name: unknown = JSON.parse(literal)
+    return typeof name === "string" ? name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Takes one top-level member out of a JSON object text: the object without it and the
+ * member's value text, both byte for byte (a hidden key sinks must not store or print).
+ * Text that is not an object, or has no such key, comes back whole with no value.
+ */
+export const takeTopLevelMember = (
+  json: string,
+  key: string
+): { readonly rest: string; readonly value: string | undefined } => {
+  const whole = { rest: json, value: undefined }
+  let i = skipWhitespace(json, 0)
+  if (json[i] !== "{") return whole
+  i = skipWhitespace(json, i + 1)
+  /** The comma before the current member, to drop with it when it is the last one. */
+  let previousComma: number | undefined
+  while (i < json.length && json[i] === '"') {
+    const memberStart = i
+    const keyEnd = skipString(json, i)
+    const colon = skipWhitespace(json, keyEnd)
+    if (json[colon] !== ":") return whole
+    const valueStart = skipWhitespace(json, colon + 1)
+    const valueEnd = skipValue(json, valueStart)
+    const after = skipWhitespace(json, valueEnd)
+    if (keyName(json.slice(memberStart, keyEnd)) === key) {
+      const value = json.slice(valueStart, valueEnd)
+      if (json[after] === ",") return { rest: json.slice(0, memberStart) + json.slice(skipWhitespace(json, after + 1)), value }
+      return { rest: json.slice(0, previousComma ?? memberStart) + json.slice(valueEnd), value }
+    }
+    if (json[after] !== ",") return whole
+    previousComma = after
+    i = skipWhitespace(json, after + 1)
+  }
+  return whole
+}

@@ -10,11 +10,14 @@ import * as MemoryCheckpointStore from "../../src/checkpoint/MemoryCheckpointSto
 import * as OpenSearchCheckpointStore from "../../src/checkpoint/OpenSearchCheckpointStore.js"
 import type { IndexConfig } from "../../src/config/model.js"
 import type { ResolvedOpenSearchSink } from "../../src/config/ResolvedConfig.js"
-import { planIndex } from "../../src/schema/IndexPlan.js"
-import type { IndexPlan } from "../../src/schema/IndexPlan.js"
+import { planIndex } from "../../src/schema/planIndex.js"
+import type { FieldPlan, IndexPlan, JoinPlan, ScalarPlan } from "../../src/schema/IndexPlan.js"
+import * as Fanout from "../../src/sink/fanout.js"
 import type { SinkIndex, WriteOperation } from "../../src/sink/Sink.js"
-import { convenienceAliasName, hashAliasName, metaIndexName } from "../../src/sink/opensearch/names.js"
+import { convenienceAliasName, hashAliasName, metaIndexName, refsIndexName } from "../../src/sink/opensearch/names.js"
+import * as StdoutSink from "../../src/sink/stdout/StdoutSink.js"
 import * as OpenSearchSink from "../../src/sink/opensearch/OpenSearchSink.js"
+import type { ReferenceSearchOptions } from "../../src/sink/opensearch/references.js"
 
 const OPENSEARCH_URL = process.env["FLUSSO_TEST_OPENSEARCH_URL"]
 
@@ -93,10 +96,14 @@ const testPrefix: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRele
 const upsert = (index: string, id: string, jsonText: string): WriteOperation => ({ _tag: "Upsert", index, id, json: jsonText })
 const del = (index: string, id: string): WriteOperation => ({ _tag: "Delete", index, id })
 
-const setup = (plans: ReadonlyArray<IndexPlan>, overrides: Partial<ResolvedOpenSearchSink> = {}) =>
+const setup = (
+  plans: ReadonlyArray<IndexPlan>,
+  overrides: Partial<ResolvedOpenSearchSink> = {},
+  referenceSearch?: ReferenceSearchOptions
+) =>
   Effect.gen(function* () {
     const prefix = yield* testPrefix
-    const sink = yield* OpenSearchSink.make([sinkConfig(overrides)], prefix)
+    const sink = yield* OpenSearchSink.make([sinkConfig(overrides)], prefix, referenceSearch)
     const targets = yield* sink.ensureIndexes(plans)
     return { prefix, sink, targets }
   })
@@ -366,3 +373,295 @@ describe("OpenSearch checkpoint store", () => {
     })
   )
 })
+
+/** A document's refs as the builder embeds them. */
+const withRefs = (document: string, refs: ReadonlyArray<string>): string =>
+  `${document.slice(0, -1)},"_flusso_refs":${JSON.stringify(refs)}}`
+
+describe("OpenSearch sink: referencing", () => {
+  const items = () => plan("items", { id: { kind: "long" }, name: { kind: "keyword" } })
+  // Tiny pages and chunks, so paging and chunking are exercised with a handful of documents.
+  const tiny: ReferenceSearchOptions = { pageSize: 2, chunkSize: 3 }
+
+  it.scopedLive("finds documents written just before by any of their refs, across pages and chunks", () =>
+    Effect.gen(function* () {
+      const { prefix, sink, targets } = yield* setup([items()], {}, tiny)
+      const generation = (targets[0] as SinkIndex).generation
+      // Nothing written yet: nothing found, no failure.
+      expect(yield* sink.referencing("items", ["public.customers:1"])).toEqual([])
+
+      const ids = ["1", "2", "3", "4", "5", "6", "7"]
+      yield* sink.write(
+        ["primary"],
+        ids.map((id) => upsert("items", id, withRefs(`{"id":${id},"name":"n${id}"}`, ["public.customers:1", `public.lines:${id}`]))),
+        // No refresh asked, and the unseeded generation never refreshes on its own.
+        { refresh: false }
+      )
+      // 7 hits at 2 per page.
+      expect([...(yield* sink.referencing("items", ["public.customers:1"]))].sort()).toEqual(ids)
+      // 7 refs in chunks of 3; "3" is matched by two chunks and reported once.
+      const refs = ["public.lines:1", "public.nothing:1", "public.lines:3", "public.lines:5", "public.lines:3", "public.x:9", "public.lines:7"]
+      expect([...(yield* sink.referencing("items", refs))].sort()).toEqual(["1", "3", "5", "7"])
+      expect(yield* sink.referencing("items", [])).toEqual([])
+
+      // Written after a search (the index was refreshed and is dirty again): still seen at once.
+      // A rewrite drops a ref, a delete drops them all.
+      yield* sink.write(
+        ["primary"],
+        [
+          upsert("items", "8", withRefs(`{"id":8,"name":"n8"}`, ["public.customers:1"])),
+          upsert("items", "2", withRefs(`{"id":2,"name":"n2"}`, ["public.lines:2"])),
+          del("items", "4"),
+          upsert("items", "5", `{"id":5,"name":"no refs at all"}`)
+        ],
+        { refresh: false }
+      )
+      expect([...(yield* sink.referencing("items", ["public.customers:1"]))].sort()).toEqual(["1", "3", "6", "7", "8"])
+      expect(yield* sink.referencing("items", ["public.lines:2"])).toEqual(["2"])
+
+      // A search with nothing written since refreshes nothing.
+      const refreshes = Effect.map(json("GET", `/${refsIndexName(generation)}/_stats/refresh`), (r) =>
+        Number(at(r.body, "_all", "primaries", "refresh", "total"))
+      )
+      const before = yield* refreshes
+      yield* sink.referencing("items", ["public.customers:1"])
+      expect(yield* refreshes).toBe(before)
+
+      // Readers never see the refs: not in _source, not in the document mapping, and the
+      // hidden companion does not show up in wildcard searches.
+      const alias = convenienceAliasName(prefix, "items")
+      expect((yield* raw("GET", `/${alias}/_source/1`)).text).toBe(`{"id":1,"name":"n1"}`)
+      const mapping = yield* json("GET", `/${generation}/_mapping`)
+      expect(keysAt(mapping.body, generation, "mappings", "properties").sort()).toEqual(["id", "name"])
+      yield* raw("POST", `/${generation}/_refresh`)
+      expect((yield* search(`${prefix}*`, { size: 100, query: { match_all: {} } })).sort()).toEqual(["1", "2", "3", "5", "6", "7", "8"])
+    })
+  )
+
+  it.scopedLive("answers through a fan-out with a stdout sink, which knows nothing", () =>
+    Effect.gen(function* () {
+      const prefix = yield* testPrefix
+      const opensearch = yield* OpenSearchSink.make([sinkConfig()], prefix)
+      const stdout = yield* StdoutSink.make([{ type: "stdout", name: "console", pretty: false }], () => Effect.void)
+      const sink = yield* Fanout.make([stdout, opensearch])
+      yield* sink.ensureIndexes([items()])
+      yield* sink.write(
+        ["primary", "console"],
+        [upsert("items", "1", withRefs(`{"id":1,"name":"a"}`, ["public.tags:4"]))],
+        { refresh: false }
+      )
+      expect(yield* sink.referencing("items", ["public.tags:4"])).toEqual(["1"])
+    })
+  )
+})
+
+// Tree plans by hand: the mapping depends on the plan only, not on how a config spells it.
+const scalarField = (name: string, kind: ScalarPlan["kind"], variants?: ReadonlyArray<string>): ScalarPlan => ({
+  _tag: "Scalar",
+  name,
+  kind,
+  column: name,
+  required: false,
+  transforms: [],
+  default: undefined,
+  variants,
+  options: undefined
+})
+
+const joinField = (name: string, relation: JoinPlan["relation"], fields: ReadonlyArray<FieldPlan>): JoinPlan => ({
+  _tag: "Join",
+  name,
+  relation,
+  table: { schema: "public", table: name },
+  primaryKey: ["id"],
+  column: relation === "belongsTo" ? [`${name}_id`] : undefined,
+  foreignKey: relation === "hasOne" || relation === "hasMany" ? ["parent_id"] : undefined,
+  through: relation === "manyToMany" ? { table: { schema: "public", table: `${name}_links` }, leftKey: ["a"], rightKey: ["b"] } : undefined,
+  filters: [],
+  orderBy: [],
+  limit: undefined,
+  required: false,
+  fields,
+  options: undefined
+})
+
+const aggregateField = (
+  name: string,
+  fn: "count" | "sum" | "avg" | "min" | "max" | "ids",
+  types: { readonly valueType?: ScalarPlan["kind"]; readonly elementType?: "long" | "keyword" } = {}
+): FieldPlan => ({
+  _tag: "Aggregate",
+  name,
+  fn,
+  table: { schema: "public", table: "lines" },
+  primaryKey: undefined,
+  foreignKey: ["order_id"],
+  through: undefined,
+  column: fn === "count" || fn === "ids" ? undefined : "qty",
+  valueType: types.valueType,
+  elementType: types.elementType,
+  filters: [],
+  options: undefined
+})
+
+const constantField = (name: string, value: unknown): FieldPlan => ({ _tag: "Constant", name, value, options: undefined })
+
+const everyKind: IndexPlan = {
+  name: "orders",
+  schema: "public",
+  table: "orders",
+  qualifiedTable: "public.orders",
+  primaryKey: ["id"],
+  softDelete: undefined,
+  filters: [],
+  enabled: true,
+  onError: "stop",
+  hash: "0e0e0e0e",
+  fields: [
+    scalarField("id", "long"),
+    scalarField("title", "text"),
+    { _tag: "Object", name: "address", fields: [scalarField("city", "keyword"), scalarField("zip", "keyword")], options: undefined },
+    { _tag: "Map", name: "attrs", column: "attrs", values: "keyword", required: false, options: undefined },
+    { _tag: "Map", name: "dims", column: "dims", values: "double", required: false, options: undefined },
+    { _tag: "Geo", name: "at", source: { _tag: "LatLon", lat: "lat", lon: "lon" }, required: false, options: undefined },
+    { _tag: "Geo", name: "place", source: { _tag: "Column", column: "place" }, required: false, options: undefined },
+    constantField("origin", "erp"),
+    constantField("version", 2),
+    constantField("ratio", 0.5),
+    constantField("live", true),
+    constantField("nothing", null),
+    joinField("customer", "belongsTo", [
+      scalarField("id", "long"),
+      scalarField("name", "text"),
+      scalarField("tier", "enum", ["silver", "gold"]),
+      joinField("company", "belongsTo", [scalarField("id", "long"), scalarField("name", "keyword")])
+    ]),
+    joinField("invoice", "hasOne", [scalarField("id", "long"), scalarField("total", "decimal")]),
+    joinField("lines", "hasMany", [
+      scalarField("id", "long"),
+      scalarField("sku", "keyword"),
+      scalarField("qty", "integer"),
+      { _tag: "Map", name: "attrs", column: "attrs", values: "keyword", required: false, options: undefined },
+      joinField("labels", "manyToMany", [scalarField("id", "long"), scalarField("label", "keyword")])
+    ]),
+    joinField("tags", "manyToMany", [scalarField("id", "long"), scalarField("label", "keyword")]),
+    aggregateField("lineCount", "count"),
+    aggregateField("qtySum", "sum", { valueType: "integer" }),
+    aggregateField("qtyAvg", "avg"),
+    aggregateField("qtyMin", "min", { valueType: "integer" }),
+    aggregateField("lastShipped", "max", { valueType: "timestamp" }),
+    aggregateField("lineIds", "ids", { elementType: "long" }),
+    aggregateField("skus", "ids", { elementType: "keyword" })
+  ]
+}
+
+describe("mapping derivation on a real cluster", () => {
+  const first =
+    `{"id":1,"title":"Blue widget","address":{"city":"Turin","zip":"10100"},"attrs":{"color":"blue","size":"L"},` +
+    `"dims":{"w":1.5,"h":2},"at":{"lat":45.07,"lon":7.68},"place":[7.68,45.07],"origin":"erp","version":2,` +
+    `"ratio":0.5,"live":true,"nothing":null,` +
+    `"customer":{"id":7,"name":"Ada Lovelace","tier":"gold","company":{"id":3,"name":"Acme"}},` +
+    `"invoice":{"id":9,"total":12.50},` +
+    `"lines":[{"id":11,"sku":"A","qty":2,"attrs":{"color":"red"},"labels":[{"id":1,"label":"fragile"}]},` +
+    `{"id":12,"sku":"B","qty":5,"attrs":{},"labels":[]}],` +
+    `"tags":[{"id":1,"label":"red"},{"id":2,"label":"sale"}],` +
+    `"lineCount":2,"qtySum":7,"qtyAvg":3.5000000000000000001,"qtyMin":2,"lastShipped":"2024-01-02T03:04:05.123456Z",` +
+    `"lineIds":[11,12],"skus":["A","B"]}`
+  const second =
+    `{"id":2,"title":"Red widget","address":{"city":"Milan","zip":"20100"},"attrs":{},"dims":{},` +
+    `"at":null,"place":"45.46,9.19","origin":"erp","version":2,"ratio":0.5,"live":true,"nothing":null,` +
+    `"customer":{"id":8,"name":"Grace Hopper","tier":"silver","company":null},"invoice":null,` +
+    `"lines":[{"id":13,"sku":"A","qty":5,"attrs":{},"labels":[]}],"tags":[],` +
+    `"lineCount":1,"qtySum":5,"qtyAvg":5,"qtyMin":5,"lastShipped":null,"lineIds":[13],"skus":["A"]}`
+
+  it.scopedLive("creates an index with every field kind that accepts representative documents", () =>
+    Effect.gen(function* () {
+      const { prefix, sink, targets } = yield* setup([everyKind])
+      const generation = (targets[0] as SinkIndex).generation
+      const rejections = yield* sink.write(
+        ["primary"],
+        [
+          upsert("orders", "1", withRefs(first, ["public.customers:7", "public.companies:3", "public.lines:11", "public.lines:12"])),
+          upsert("orders", "2", withRefs(second, ["public.customers:8", "public.lines:13"]))
+        ],
+        { refresh: true }
+      )
+      expect(rejections).toEqual([])
+      const alias = convenienceAliasName(prefix, "orders")
+
+      // Stored as written, byte for byte, and without the refs.
+      expect((yield* raw("GET", `/${alias}/_source/1`)).text).toBe(first)
+
+      const properties = at((yield* json("GET", `/${generation}/_mapping`)).body, generation, "mappings", "properties")
+      const typeOf = (...path: ReadonlyArray<string>) => at(properties, ...path, "type")
+      expect(typeOf("lines")).toBe("nested")
+      expect(typeOf("lines", "properties", "labels")).toBe("nested")
+      expect(typeOf("tags")).toBe("nested")
+      // `object` is the default type: OpenSearch reports it by leaving it out.
+      for (const name of ["address", "customer", "invoice"]) {
+        expect(typeOf(name)).toBeUndefined()
+        expect(at(properties, name, "properties")).toBeDefined()
+      }
+      expect(typeOf("customer", "properties", "company", "properties", "name")).toBe("keyword")
+      // Map values follow the leaf kind, however deep the map sits.
+      expect(typeOf("attrs", "properties", "color")).toBe("keyword")
+      expect(typeOf("dims", "properties", "h")).toBe("double")
+      expect(typeOf("lines", "properties", "attrs", "properties", "color")).toBe("keyword")
+      expect([typeOf("at"), typeOf("place")]).toEqual(["geo_point", "geo_point"])
+      expect(["origin", "version", "ratio", "live", "nothing"].map((name) => typeOf(name))).toEqual([
+        "keyword",
+        "long",
+        "double",
+        "boolean",
+        "keyword"
+      ])
+      expect(["lineCount", "qtySum", "qtyAvg", "qtyMin", "lastShipped", "lineIds", "skus"].map((name) => typeOf(name))).toEqual([
+        "long",
+        "long",
+        "double",
+        "integer",
+        "date",
+        "long",
+        "keyword"
+      ])
+
+      // Both conditions on the same line: only document 2 has an "A" line with qty 5.
+      const line = (sku: string, qty: number) => ({
+        query: {
+          nested: { path: "lines", query: { bool: { must: [{ term: { "lines.sku": sku } }, { term: { "lines.qty": qty } }] } } }
+        }
+      })
+      expect(yield* search(alias, line("A", 5))).toEqual(["2"])
+      expect(yield* search(alias, line("A", 2))).toEqual(["1"])
+      expect(yield* search(alias, line("B", 2))).toEqual([])
+      // Two levels of nesting.
+      expect(
+        yield* search(alias, {
+          query: { nested: { path: "lines.labels", query: { term: { "lines.labels.label": "fragile" } } } }
+        })
+      ).toEqual(["1"])
+
+      // Both geo forms are points.
+      const near = (field: string, lat: number, lon: number) => ({
+        query: { geo_distance: { distance: "5km", [field]: { lat, lon } } }
+      })
+      expect(yield* search(alias, near("at", 45.07, 7.68))).toEqual(["1"])
+      expect(yield* search(alias, near("place", 45.07, 7.68))).toEqual(["1"])
+      expect(yield* search(alias, near("place", 45.46, 9.19))).toEqual(["2"])
+
+      // A nested enum sorts by declared order (silver before gold), not alphabetically.
+      expect(yield* search(alias, { sort: [{ "customer.tier.sort": "asc" }], query: { match_all: {} } })).toEqual(["2", "1"])
+      expect(yield* search(alias, { query: { term: { "customer.company.name": "Acme" } } })).toEqual(["1"])
+      expect(yield* search(alias, { query: { range: { lastShipped: { gte: "2024-01-01" } } } })).toEqual(["1"])
+
+      // The refs are searchable (through the sink) but nowhere in what readers get.
+      expect(yield* sink.referencing("orders", ["public.lines:13"])).toEqual(["2"])
+      expect([...(yield* sink.referencing("orders", ["public.lines:12", "public.customers:8"]))].sort()).toEqual(["1", "2"])
+      const hits = yield* json("POST", `/${alias}/_search`, { query: { match_all: {} } })
+      for (const i of keysAt(hits.body, "hits", "hits")) {
+        expect(keysAt(hits.body, "hits", "hits", i, "_source")).not.toContain("_flusso_refs")
+      }
+    })
+  )
+})
+

@@ -150,20 +150,13 @@ export interface BulkContext {
 }
 
 /** One request: transport-level failures retried here; item-level outcomes returned. */
-const sendOnce = (
-  ctx: BulkContext,
-  pending: ReadonlyArray<EncodedAction>,
-  refresh: boolean
-): Effect.Effect<PassResult, SinkError> => {
+const sendOnce = (ctx: BulkContext, pending: ReadonlyArray<EncodedAction>): Effect.Effect<PassResult, SinkError> => {
   const sink = ctx.sink.name
   const operation = `bulk of ${pending.length} actions`
   return send(ctx.client, sink, operation, {
     method: "POST",
     path: "/_bulk",
-    querystring: {
-      ...(refresh ? { refresh: "true" } : {}),
-      ...(ctx.sink.pipeline !== undefined ? { pipeline: ctx.sink.pipeline } : {})
-    },
+    querystring: ctx.sink.pipeline !== undefined ? { pipeline: ctx.sink.pipeline } : {},
     ndjson: pending.map((a) => a.ndjson).join("")
   }).pipe(
     retryTransient({ maxRetries: ctx.sink.maxRetries }),
@@ -192,17 +185,13 @@ const sendOnce = (
 }
 
 /** One chunk until every action is settled: throttled items are retried alone, with backoff. */
-const sendChunk = (
-  ctx: BulkContext,
-  chunk: ReadonlyArray<EncodedAction>,
-  refresh: boolean
-): Effect.Effect<ReadonlyArray<Rejection>, SinkError> =>
+const sendChunk = (ctx: BulkContext, chunk: ReadonlyArray<EncodedAction>): Effect.Effect<ReadonlyArray<Rejection>, SinkError> =>
   Effect.gen(function* () {
     const driver = yield* Schedule.driver(retrySchedule({ maxRetries: ctx.sink.maxRetries }))
     const rejections: Array<Rejection> = []
     let pending = chunk
     while (pending.length > 0) {
-      const pass = yield* sendOnce(ctx, pending, refresh)
+      const pass = yield* sendOnce(ctx, pending)
       rejections.push(...pass.rejections)
       if (pass.retry.length > 0) {
         const stillThrottled = pass.retry.length
@@ -222,17 +211,14 @@ const sendChunk = (
   })
 
 /**
- * Writes every action, in order, and returns the items OpenSearch refused. With
- * `refresh`, the last request asks for a refresh so the writes are searchable when this
- * succeeds; earlier requests leave refreshing to the index's interval.
+ * Writes every action, in order, and returns the items OpenSearch refused. Refreshing is
+ * the caller's (`refreshIndexes`): a bulk request's `refresh` covers only the shards it
+ * touched, not what earlier requests wrote to other shards.
  */
 export const bulkWrite = (
   ctx: BulkContext,
-  actions: ReadonlyArray<BulkAction>,
-  options: { readonly refresh: boolean }
+  actions: ReadonlyArray<BulkAction>
 ): Effect.Effect<ReadonlyArray<Rejection>, SinkError> => {
   const chunks = chunkActions(actions.map(encodeAction), ctx.sink)
-  return Effect.forEach(chunks, (chunk, i) => sendChunk(ctx, chunk, options.refresh && i === chunks.length - 1)).pipe(
-    Effect.map((perChunk) => perChunk.flat())
-  )
+  return Effect.forEach(chunks, (chunk) => sendChunk(ctx, chunk)).pipe(Effect.map((perChunk) => perChunk.flat()))
 }

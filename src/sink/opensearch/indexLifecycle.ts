@@ -7,16 +7,17 @@
  * serves another generation (a schema change) is left without aliases here. Aliases move
  * only when a generation is seeded (opensearch.md "Lifecycle"); that swap — refresh,
  * settings, one atomic `_aliases` call moving both aliases, retiring superseded
- * generations — belongs to the seeding step, which will build on `aliasTargets` below.
+ * generations (each with its `refsIndexName` companion) — belongs to the seeding step,
+ * which will build on `aliasTargets` below.
  */
 import type { Client } from "@opensearch-project/opensearch"
 import { Effect, Schema } from "effect"
 import type { ResolvedOpenSearchSink } from "../../config/ResolvedConfig.js"
 import { SinkRequestFailed } from "../../errors.js"
 import type { SinkError } from "../../errors.js"
-import { deriveMapping, indexSettings } from "../../schema/mapping.js"
+import { deriveMapping, indexSettings, refsIndexMappings } from "../../schema/mapping.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
-import { convenienceAliasName, generationName, generationNumber, hashAliasName } from "./names.js"
+import { convenienceAliasName, generationName, generationNumber, hashAliasName, refsIndexName } from "./names.js"
 import { call as callWithRetry, decodeBody, pathPart } from "./request.js"
 import type { Request, Response } from "./request.js"
 
@@ -121,6 +122,24 @@ const createGeneration = (ctx: ClusterContext, plan: IndexPlan, name: string): E
   })
 }
 
+/**
+ * The generation's refs companion. Hidden, so wildcard searches (`users*`) never see it;
+ * never refreshed on a timer: `referencing` refreshes it when it was written to.
+ * Ensured for existing generations too (one created before companions existed).
+ */
+const ensureRefsIndex = (ctx: ClusterContext, generation: string): Effect.Effect<void, SinkError> =>
+  createIndexIfMissing(ctx, refsIndexName(generation), {
+    settings: {
+      index: {
+        number_of_shards: 1,
+        number_of_replicas: ctx.sink.numberOfReplicas,
+        refresh_interval: "-1",
+        hidden: true
+      }
+    },
+    mappings: refsIndexMappings
+  })
+
 const updateAliases = (
   ctx: ClusterContext,
   actions: ReadonlyArray<{ readonly add: { readonly index: string; readonly alias: string } }>
@@ -148,6 +167,7 @@ export const ensureIndex = (ctx: ClusterContext, plan: IndexPlan): Effect.Effect
     const newest = generations.at(-1)
     const generation = serving?.name ?? newest?.name ?? generationName(ctx.prefix, plan.name, plan.hash, 1)
     if (serving === undefined && newest === undefined) yield* createGeneration(ctx, plan, generation)
+    yield* ensureRefsIndex(ctx, generation)
 
     const servingConvenience = yield* aliasTargets(ctx, convenienceAlias)
     if (servingConvenience.length === 0) {
@@ -171,3 +191,18 @@ export const markGenerationSeeded = (ctx: ClusterContext, generation: string): E
     }).pipe(Effect.flatMap(decodeBody(Acknowledged, ctx.sink.name, `update settings of ${generation}`)))
     yield* call(ctx, `refresh ${generation}`, { method: "POST", path: `/${pathPart(generation)}/_refresh` })
   })
+
+/**
+ * Makes everything written so far to `indexes` searchable (search is near-real-time). A
+ * refresh of the whole index, not the `refresh` parameter of a bulk request, which covers
+ * only the shards that one request touched.
+ */
+export const refreshIndexes = (ctx: ClusterContext, indexes: ReadonlyArray<string>): Effect.Effect<void, SinkError> =>
+  indexes.length === 0
+    ? Effect.void
+    : call(ctx, `refresh ${indexes.join(",")}`, {
+        method: "POST",
+        path: `/${indexes.map(pathPart).join(",")}/_refresh`,
+        // A generation retired meanwhile has nothing left to show.
+        querystring: { ignore_unavailable: true }
+      }).pipe(Effect.asVoid)

@@ -14,6 +14,13 @@ export const hashAliasName = (prefix: string, index: string, hash: string): stri
 /** Alias naming the serving generation of the current shape: what readers query. */
 export const convenienceAliasName = (prefix: string, index: string): string => `${prefix}${index}`
 
+/**
+ * The hidden companion of a generation holding its documents' refs (mapping.ts
+ * `REFS_FIELD`) under the same ids; created, written and retired with its generation. Its
+ * tail is no generation number, so `generationNumber` never takes it for a generation.
+ */
+export const refsIndexName = (generation: string): string => `${generation}_refs`
+
 /** The index holding the CheckpointStore entries of this deployment. */
 export const metaIndexName = (prefix: string): string => `${prefix}flusso_meta`
 

@@ -24,7 +24,13 @@ export const retrySchedule = (options: RetryOptions): Schedule.Schedule<unknown,
 export const retryTransient =
   (options: RetryOptions) =>
   <A, R>(effect: Effect.Effect<A, SinkError, R>): Effect.Effect<A, SinkError, R> =>
-    Effect.retry(effect, {
-      schedule: retrySchedule(options),
-      while: (error) => error._tag === "SinkUnavailable"
-    })
+    Effect.retry(
+      // Every transient failure is logged: an outage must be visible while it is being retried.
+      Effect.tapError(effect, (error) =>
+        error._tag === "SinkUnavailable" ? Effect.logWarning(`${error.message}; retrying`) : Effect.void
+      ),
+      {
+        schedule: retrySchedule(options),
+        while: (error) => error._tag === "SinkUnavailable"
+      }
+    )

@@ -6,7 +6,8 @@
  */
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { ResolvedStdoutSink } from "../../config/ResolvedConfig.js"
-import { reindent, singleLine, topLevelKeyCount } from "../jsonText.js"
+import { REFS_FIELD } from "../../schema/mapping.js"
+import { reindent, singleLine, takeTopLevelMember, topLevelKeyCount } from "../jsonText.js"
 import { SinkTag } from "../Sink.js"
 import type { Sink, SinkIndex, WriteOperation } from "../Sink.js"
 
@@ -27,6 +28,8 @@ export const envelope = (
   seq: number,
   ts: string
 ): string => {
+  // The refs are flusso's bookkeeping (mapping.ts `REFS_FIELD`), not part of the document.
+  const document = operation._tag === "Upsert" ? takeTopLevelMember(operation.json, REFS_FIELD).rest : ""
   const head = JSON.stringify({
     sink: sink.name,
     version: ENVELOPE_VERSION,
@@ -38,9 +41,9 @@ export const envelope = (
   })
   const line =
     operation._tag === "Upsert"
-      ? `${head.slice(0, -1)},"document":${singleLine(operation.json)},"meta":${JSON.stringify({
-          bytes: Buffer.byteLength(operation.json),
-          fields: topLevelKeyCount(operation.json)
+      ? `${head.slice(0, -1)},"document":${singleLine(document)},"meta":${JSON.stringify({
+          bytes: Buffer.byteLength(document),
+          fields: topLevelKeyCount(document)
         })}}`
       : head
   return sink.pretty ? reindent(line) : line
@@ -79,7 +82,10 @@ export const make = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = 
         ),
       write: (names, operations) =>
         Effect.forEach(names, (name) => writeTo(name, operations), { discard: true }).pipe(Effect.as([])),
-      seeded: () => Effect.void
+      seeded: () => Effect.void,
+      // Printed envelopes cannot be searched: a stdout-only deployment cannot find the
+      // documents a related-row delete affects when the table lacks REPLICA IDENTITY FULL.
+      referencing: () => Effect.succeed([])
     }
     return sink
   })

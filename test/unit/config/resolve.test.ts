@@ -95,7 +95,7 @@ describe("resolveConfig", () => {
       expect(resolved.indexes).toEqual([
         expect.objectContaining({ name: "users", qualifiedTable: "public.users", primaryKey: ["id"], onError: "skip" })
       ])
-      expect(resolved.indexes[0]?.fields[0]?.column).toBe("full_name")
+      expect(resolved.indexes[0]?.fields[0]).toMatchObject({ _tag: "Scalar", column: "full_name" })
     }))
 })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { SinkUnavailable } from "../../../src/errors.js"
 import type { ResolvedStdoutSink } from "../../../src/config/ResolvedConfig.js"
-import { planIndex } from "../../../src/schema/IndexPlan.js"
+import { planIndex } from "../../../src/schema/planIndex.js"
 import * as Fanout from "../../../src/sink/fanout.js"
 import type { Sink, WriteOperation } from "../../../src/sink/Sink.js"
 import * as StdoutSink from "../../../src/sink/stdout/StdoutSink.js"
@@ -40,6 +40,30 @@ describe("StdoutSink", () => {
     })
   )
 
+  it.effect("cannot search what it printed: referencing answers nothing", () =>
+    Effect.gen(function* () {
+      const { output } = yield* capture
+      const sink = yield* StdoutSink.make([console1], output)
+      yield* sink.write(["console"], operations, { refresh: true })
+      expect(yield* sink.referencing("users", ["public.orders:1"])).toEqual([])
+    })
+  )
+
+  it.effect("leaves the refs bookkeeping out of the printed document", () =>
+    Effect.gen(function* () {
+      const { buffer, output } = yield* capture
+      const sink = yield* StdoutSink.make([console1], output)
+      yield* sink.write(
+        ["console"],
+        [{ _tag: "Upsert", index: "users", id: "1", json: `{"id":1,"_flusso_refs":["public.orders:7"],"name":"Ada"}` }],
+        { refresh: false }
+      )
+      const line = (yield* Ref.get(buffer)).trimEnd()
+      expect(line).toContain(`"document":{"id":1,"name":"Ada"},"meta":{"bytes":21,"fields":2}}`)
+      expect(line).not.toContain("_flusso_refs")
+    })
+  )
+
   it.effect("pretty-prints when asked, keeping numbers exact", () =>
     Effect.gen(function* () {
       const { buffer, output } = yield* capture
@@ -52,7 +76,12 @@ describe("StdoutSink", () => {
 })
 
 describe("fanout", () => {
-  const recording = (name: string, log: Array<string>, fail = false): Sink => ({
+  const recording = (
+    name: string,
+    log: Array<string>,
+    fail = false,
+    found: ReadonlyArray<string> = []
+  ): Sink => ({
     names: [name],
     ensureIndexes: () => Effect.succeed([{ sink: name, index: "users", generation: `${name}_g` }]),
     write: (names, ops) =>
@@ -62,7 +91,14 @@ describe("fanout", () => {
             log.push(`${names.join(",")}:${ops.length}`)
             return []
           }),
-    seeded: (target) => Effect.sync(() => void log.push(`seeded ${target.sink}`))
+    seeded: (target) => Effect.sync(() => void log.push(`seeded ${target.sink}`)),
+    referencing: (index, refs) =>
+      fail
+        ? Effect.fail(new SinkUnavailable({ sink: name, reason: "down" }))
+        : Effect.sync(() => {
+            log.push(`${name} referencing ${index} ${refs.join(",")}`)
+            return found
+          })
   })
 
   it.effect("routes writes and seeding to the named sinks only", () =>
@@ -83,6 +119,34 @@ describe("fanout", () => {
       const log: Array<string> = []
       const sink = yield* Fanout.make([recording("a", log), recording("b", log, true)])
       const exit = yield* Effect.exit(sink.write(["a", "b"], operations, { refresh: false }))
+      expect(exit._tag === "Failure" && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SinkUnavailable")
+    })
+  )
+
+  it.effect("merges every member's referencing answer, without duplicates; no refs asks no one", () =>
+    Effect.gen(function* () {
+      const log: Array<string> = []
+      const sink = yield* Fanout.make([
+        recording("stdout", log),
+        recording("a", log, false, ["1", "2"]),
+        recording("b", log, false, ["2", "3"])
+      ])
+      expect(yield* sink.referencing("users", ["public.orders:7"])).toEqual(["1", "2", "3"])
+      expect(log.sort()).toEqual([
+        "a referencing users public.orders:7",
+        "b referencing users public.orders:7",
+        "stdout referencing users public.orders:7"
+      ])
+      log.length = 0
+      expect(yield* sink.referencing("users", [])).toEqual([])
+      expect(log).toEqual([])
+    })
+  )
+
+  it.effect("fails referencing when a member cannot answer (an empty answer would lose rebuilds)", () =>
+    Effect.gen(function* () {
+      const sink = yield* Fanout.make([recording("a", [], false, ["1"]), recording("b", [], true)])
+      const exit = yield* Effect.exit(sink.referencing("users", ["public.orders:7"]))
       expect(exit._tag === "Failure" && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SinkUnavailable")
     })
   )
