@@ -7,6 +7,7 @@
  */
 import { Deferred, Effect } from "effect"
 import { DocumentRejected, type EngineError } from "../errors.js"
+import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSourceTag, type Change } from "../source/ChangeSource.js"
 import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
@@ -40,6 +41,21 @@ const addAll = (into: Map<string, Set<string>>, index: string, ids: Iterable<str
   for (const id of ids) set.add(id)
 }
 
+/** Every root key of an index, as document ids. */
+const allDocumentIds = (plan: IndexPlan) =>
+  Effect.gen(function*() {
+    const source = yield* ChangeSourceTag
+    const ids: Array<string> = []
+    let after: KeyValues | null = null
+    while (true) {
+      const keys: ReadonlyArray<KeyValues> = yield* source.snapshotKeys(plan, after, 10_000)
+      const last = keys[keys.length - 1]
+      if (last === undefined) return ids
+      for (const key of keys) ids.push(encodeDocumentId(key))
+      after = last
+    }
+  })
+
 export const processBatch = (items: ReadonlyArray<WorkItem>, context: BatchContext) =>
   Effect.gen(function*() {
     const source = yield* ChangeSourceTag
@@ -68,6 +84,19 @@ export const processBatch = (items: ReadonlyArray<WorkItem>, context: BatchConte
     const live: Target = { sinks: context.sinks, ids: new Map() }
     if (changes.length > 0) {
       const resolution = yield* builder.resolve(changes)
+      // A truncated root table empties its index before this batch writes current state.
+      for (const index of resolution.truncated) {
+        if (!context.plans.has(index)) continue
+        yield* Effect.logWarning(`root table truncated: removing every document`).pipe(Effect.annotateLogs("index", index))
+        yield* sink.truncate(context.sinks, index)
+      }
+      // A truncated related table changes every document that read it: rebuild them all.
+      for (const index of resolution.rebuild) {
+        const plan = context.plans.get(index)
+        if (plan === undefined) continue
+        yield* Effect.logWarning(`related table truncated: rebuilding every document`).pipe(Effect.annotateLogs("index", index))
+        addAll(live.ids, index, yield* allDocumentIds(plan))
+      }
       for (const [index, ids] of resolution.documents) if (context.plans.has(index)) addAll(live.ids, index, ids)
       for (const [index, refs] of resolution.references) {
         if (context.plans.has(index)) addAll(live.ids, index, yield* sink.referencing(index, [...refs]))

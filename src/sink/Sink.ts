@@ -63,6 +63,11 @@ export interface Sink {
    * the call. How a delete of a related row without its old values (no REPLICA IDENTITY
    * FULL) finds the documents to rebuild. A sink that cannot search answers `[]`.
    */
+  /**
+   * Removes every document of a logical index from the given sinks (its root table was
+   * truncated); durable when it succeeds.
+   */
+  readonly truncate: (sinks: ReadonlyArray<string>, index: string) => Effect.Effect<void, SinkError>
   readonly referencing: (index: string, refs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, SinkError>
 }
 

@@ -44,6 +44,10 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
         return rejections.flat()
       }),
     seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target)),
+    truncate: (names, index) =>
+      Effect.forEach(names, (name) => Effect.flatMap(ownerOf(name), (member) => member.truncate([name], index)), {
+        discard: true
+      }),
     // Every member is asked and the answers merged rather than the first one trusted: a
     // sink still seeding may lack documents another holds, and an id too many only costs
     // a rebuild. Members that cannot search (stdout) answer [] at no cost.

@@ -21,6 +21,10 @@ export type AffectedDocuments = ReadonlyMap<string, ReadonlySet<string>>
 export interface Resolution {
   readonly documents: AffectedDocuments
   readonly references: ReadonlyMap<string, ReadonlySet<string>>
+  /** Indexes whose root table was truncated: every document goes. */
+  readonly truncated: ReadonlySet<string>
+  /** Indexes a truncated related table feeds: every document is rebuilt. */
+  readonly rebuild: ReadonlySet<string>
 }
 
 /** The current state of one document: its JSON, or `null` when it must not exist (a tombstone). */

@@ -79,7 +79,7 @@ export const layers = (world: MemoryWorld) =>
               if (typeof id === "string") ids.add(encodeDocumentId([id]))
             }
           }
-          return { documents: new Map([["items", ids]]), references: new Map() }
+          return { documents: new Map([["items", ids]]), references: new Map(), truncated: new Set<string>(), rebuild: new Set<string>() }
         }),
       build: (_plan, ids) =>
         record(world, { step: "build", ids }).pipe(
@@ -110,7 +110,9 @@ export const layers = (world: MemoryWorld) =>
           return rejections
         }),
       seeded: () => Effect.void,
-      referencing: () => Effect.succeed([])
+      referencing: () => Effect.succeed([]),
+      truncate: (_sinks, index) =>
+        Ref.update(world.index, (current) => (index === "items" ? new Map() : current))
     }),
     Layer.succeed(CheckpointStoreTag, {
       get: (t) => Ref.get(world.checkpoints).pipe(Effect.map((m) => m.get(t.generation) ?? { seeded: false, cursor: null })),

@@ -19,6 +19,7 @@ import type { BulkAction } from "./bulk.js"
 import { makeClient } from "./client.js"
 import { ensureIndex, markGenerationSeeded, refreshIndexes } from "./indexLifecycle.js"
 import { refsIndexName } from "./names.js"
+import { call, pathPart } from "./request.js"
 import { defaultReferenceSearch, searchReferencing } from "./references.js"
 import type { ReferenceSearchOptions } from "./references.js"
 import type { ClusterContext } from "./indexLifecycle.js"
@@ -94,6 +95,20 @@ const splitRefs = (operation: WriteOperation): readonly [WriteOperation, WriteOp
   ]
 }
 
+/** Deletes every document (and its refs) from the index's write generations, then refreshes them. */
+const truncateIn = (cluster: Cluster, index: string): Effect.Effect<void, SinkError> =>
+  Effect.gen(function* () {
+    const generations = (yield* Ref.get(cluster.targets)).get(index) ?? []
+    const physical = generations.flatMap((g) => [g, refsIndexName(g)])
+    if (physical.length === 0) return
+    yield* call(cluster.client, cluster.sink, `truncate ${index}`, {
+      method: "POST",
+      path: `/${physical.map(pathPart).join(",")}/_delete_by_query`,
+      querystring: { conflicts: "proceed", refresh: "true", wait_for_completion: "true" },
+      body: { query: { match_all: {} } }
+    })
+  })
+
 const referencingIn = (
   cluster: Cluster,
   index: string,
@@ -153,6 +168,11 @@ export const make = (
           { concurrency: "unbounded" }
         ).pipe(Effect.map((all) => all.flat())),
       seeded: (target) => Effect.flatMap(cluster(target.sink), (c) => markGenerationSeeded(c, target.generation)),
+      truncate: (names, index) =>
+        Effect.forEach(names, (name) => Effect.flatMap(cluster(name), (c) => truncateIn(c, index)), {
+          concurrency: "unbounded",
+          discard: true
+        }),
       // Every cluster is searched and the answers merged: one still seeding may lack
       // documents another holds, and an extra id only costs a rebuild.
       referencing: (index, refs) =>

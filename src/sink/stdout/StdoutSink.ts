@@ -83,6 +83,8 @@ export const make = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = 
       write: (names, operations) =>
         Effect.forEach(names, (name) => writeTo(name, operations), { discard: true }).pipe(Effect.as([])),
       seeded: () => Effect.void,
+      // A consumer of the stream sees the TRUNCATE as the deletes it cannot be sent: say so.
+      truncate: (_names, index) => Effect.logWarning(`stdout sink: index ${index} was truncated at the source; earlier upserts are void`),
       // Printed envelopes cannot be searched: a stdout-only deployment cannot find the
       // documents a related-row delete affects when the table lacks REPLICA IDENTITY FULL.
       referencing: () => Effect.succeed([])

@@ -31,18 +31,7 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
       }
     }
 
-    const resolve: DocumentBuilder["resolve"] = (changes) =>
-      Effect.gen(function*() {
-        for (const change of changes) {
-          if (change._tag !== "TableTruncated") continue
-          for (const plan of enabled.filter((p) => change.tables.includes(p.qualifiedTable))) {
-            yield* Effect.logError(
-              `TRUNCATE of ${plan.qualifiedTable}: index ${plan.name} still holds the removed documents; reindex it to drop them`
-            )
-          }
-        }
-        return yield* resolveChanges(sql, resolutions, changes)
-      })
+    const resolve: DocumentBuilder["resolve"] = (changes) => resolveChanges(sql, resolutions, changes)
 
     const build: DocumentBuilder["build"] = (plan, ids) =>
       Effect.gen(function*() {

@@ -187,7 +187,12 @@ export const resolve = (
     const documents = new Map<string, Set<string>>()
     const references = new Map<string, Set<string>>()
     const rowChanges = changes.flatMap((c) => (c._tag === "RowChange" ? [c] : []))
+    const truncatedTables = new Set(changes.flatMap((c) => (c._tag === "TableTruncated" ? c.tables : [])))
+    const truncated = new Set<string>()
+    const rebuild = new Set<string>()
     for (const { plan, entries } of indexes) {
+      if (truncatedTables.has(plan.qualifiedTable)) truncated.add(plan.name)
+      if (entries.some((e) => e._tag !== "Root" && truncatedTables.has(e.table))) rebuild.add(plan.name)
       const ids = new Set<string>()
       const refs = new Set<string>()
       // Keys reached per target node, ascended together.
@@ -254,5 +259,5 @@ export const resolve = (
       if (ids.size > 0) documents.set(plan.name, ids)
       if (refs.size > 0) references.set(plan.name, refs)
     }
-    return { documents, references }
+    return { documents, references, truncated, rebuild }
   })

@@ -92,6 +92,7 @@ describe("fanout", () => {
             return []
           }),
     seeded: (target) => Effect.sync(() => void log.push(`seeded ${target.sink}`)),
+    truncate: () => Effect.void,
     referencing: (index, refs) =>
       fail
         ? Effect.fail(new SinkUnavailable({ sink: name, reason: "down" }))
