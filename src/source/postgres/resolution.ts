@@ -164,14 +164,9 @@ const runStep = (sql: SqlClient, s: Step, keys: KeySet, arity: number, what: str
     Effect.map((rows) => {
       const out = new KeySet()
       for (const row of rows) {
-        const key: Array<string> = []
-        for (let i = 0; ; i++) {
-          const value = row[`k${i}`]
-          if (value === undefined) break
-          if (value === null) return out
-          key.push(value)
-        }
-        out.add(key)
+        const key = Array.from({ length: Object.keys(row).length }, (_, i) => row[`k${i}`])
+        // A NULL link (an orphan row) leads nowhere; the other rows still do.
+        if (key.every((value): value is string => typeof value === "string")) out.add(key)
       }
       return out
     })
