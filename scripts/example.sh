@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run example`: the README's first command. Brings up PostgreSQL + OpenSearch
-# (scripts/services.sh), loads examples/seed.sql into the database flusso_example, builds
+# (scripts/services.sh), loads examples/seed.sql (a small shop: users with profiles,
+# addresses, orders → items → products, tags) into the database flusso_example, builds
 # if needed and runs the example flusso.config.ts in the foreground (Ctrl-C stops it;
 # the services keep running until `scripts/services.sh down`).
 set -euo pipefail
@@ -25,7 +26,9 @@ if [ ! -f dist/main.js ] || [ -n "$(find src tsconfig.json tsconfig.build.json p
 fi
 
 say "syncing flusso_example → $PRIMARY_OPENSEARCH_URL (Ctrl-C to stop). In another shell:"
+say "  curl -s '$PRIMARY_OPENSEARCH_URL/users/_doc/1?pretty'"
 say "  curl -s '$PRIMARY_OPENSEARCH_URL/users/_search?q=fullName:ada&pretty'"
 say "  $PSQL $example_url -c \"update users set full_name = 'Ada King' where id = 1\""
+say "  $PSQL $example_url -c \"update items set quantity = 9 where id = 1\"   # nested: user 1's order SO-00001"
 export DATABASE_URL=$example_url PRIMARY_OPENSEARCH_URL
 exec node dist/main.js run --config flusso.config.ts
