@@ -45,6 +45,8 @@ const ensureAll = (cluster: Cluster, plans: ReadonlyArray<IndexPlan>): Effect.Ef
         Effect.tap((generation) =>
           Ref.update(cluster.targets, (targets) => new Map([...targets, [plan.name, [generation]]]))
         ),
+        // A previous run may have written refs it never refreshed: the first search refreshes.
+        Effect.tap(() => Ref.update(cluster.dirty, (dirty) => new Set([...dirty, plan.name]))),
         Effect.map((generation): SinkIndex => ({ sink: cluster.sink.name, index: plan.name, generation }))
       )
   )
@@ -65,9 +67,8 @@ const writeTo = (
           `sink ${cluster.sink.name}: write to index ${operation.index} before ensureIndexes created it`
         )
       }
-      const [document, refs] = splitRefs(operation)
-      for (const target of generations) {
-        actions.push({ operation: document, target }, { operation: refs, target: refsIndexName(target) })
+      for (const [part, kind] of splitRefs(operation)) {
+        for (const target of generations) actions.push({ operation: part, target: kind === "refs" ? refsIndexName(target) : target })
       }
     }
     const written = new Set(operations.map((operation) => operation.index))
@@ -83,15 +84,17 @@ const writeTo = (
 
 /**
  * A write as the document (without its refs) and the write of its refs to the
- * generation's companion. Refs are always rewritten — `[]` when the document has none —
- * so a document that stopped reading a row stops being found by it.
+ * generation's companion. Refs are rewritten whenever the document carries the member —
+ * `[]` when it read no such row — so a document that stopped reading a row stops being
+ * found by it; an index without traced tables writes no companion at all.
  */
-const splitRefs = (operation: WriteOperation): readonly [WriteOperation, WriteOperation] => {
-  if (operation._tag === "Delete") return [operation, operation]
+const splitRefs = (operation: WriteOperation): ReadonlyArray<readonly [WriteOperation, "document" | "refs"]> => {
+  if (operation._tag === "Delete") return [[operation, "document"], [operation, "refs"]]
   const { rest, value } = takeTopLevelMember(operation.json, REFS_FIELD)
+  if (value === undefined) return [[operation, "document"]]
   return [
-    { ...operation, json: rest },
-    { ...operation, json: `{${JSON.stringify(REFS_FIELD)}:${value ?? "[]"}}` }
+    [{ ...operation, json: rest }, "document"],
+    [{ ...operation, json: `{${JSON.stringify(REFS_FIELD)}:${value}}` }, "refs"]
   ]
 }
 

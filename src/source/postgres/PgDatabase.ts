@@ -17,7 +17,13 @@ import { isTransient } from "./sqlErrors.js"
 export const layer = (source: ResolvedSource) =>
   PgClient.layerFromPool({
     acquire: Effect.acquireRelease(
-      Effect.sync(() => new Pool({ ...clientConfig(source.url, "flusso"), max: 4, connectionTimeoutMillis: 10_000 })),
+      Effect.sync(() => {
+        const pool = new Pool({ ...clientConfig(source.url, "flusso"), max: 4, connectionTimeoutMillis: 10_000 })
+        // An idle connection dropped by the server (restart, admin command) must not crash
+        // the process: the next query on it fails, and its batch is retried.
+        pool.on("error", () => undefined)
+        return pool
+      }),
       (pool) => Effect.promise(() => pool.end().catch(() => undefined))
     )
   }).pipe(
