@@ -67,6 +67,16 @@ type GeoOptions = { readonly required?: boolean; readonly options?: MappingOptio
   | { readonly column: string; readonly lat?: never; readonly lon?: never }
 )
 
+interface CustomOptions {
+  /** Postgres types accepted (`typname` such as "inet", or `format_type` text). */
+  readonly postgres: ReadonlyArray<string>
+  /** The OpenSearch type, or a whole mapping property. */
+  readonly opensearch: string | MappingOptions
+  readonly column?: string
+  readonly required?: boolean
+  readonly options?: MappingOptions
+}
+
 interface RelatedTable {
   readonly table: string
   /** Default "public". */
@@ -190,6 +200,8 @@ export const t = {
   geo: builderOf<"geo", GeoOptions>("geo"),
   /** A fixed value (null allowed). */
   constant,
+  /** A column of another Postgres type, as Postgres renders it to JSON, mapped as given. */
+  custom: builderOf<"custom", CustomOptions>("custom"),
 
   /** The row this row's `column` points at: an object, null when absent unless `required`. */
   belongsTo: builderOf<"belongsTo", BelongsToOptions>("belongsTo"),

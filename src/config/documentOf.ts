@@ -28,6 +28,8 @@ export type FieldValue<F> = F extends { readonly kind: "object"; readonly fields
       ? NullableUnless<F, { lat: number; lon: number }>
       : F extends { readonly kind: "constant"; readonly value: infer V }
         ? V
+        : F extends { readonly kind: "custom" }
+        ? NullableUnless<F, unknown>
         : F extends { readonly kind: "belongsTo" | "hasOne"; readonly fields: infer Fs }
           ? NullableUnless<F, DocumentFields<Fs>>
           : F extends { readonly kind: "hasMany" | "manyToMany"; readonly fields: infer Fs }

@@ -58,6 +58,7 @@ export type FieldKind =
   | "map"
   | "geo"
   | "constant"
+  | "custom"
   | "belongsTo"
   | "hasOne"
   | "hasMany"
@@ -185,6 +186,19 @@ const ConstantField = Schema.Struct({
 }).annotations(keyHints("constant"))
 export type ConstantField = typeof ConstantField.Type
 
+/** A column of a type flusso does not know, read as Postgres renders it to JSON, mapped as the user says. */
+const CustomField = Schema.Struct({
+  kind: Schema.Literal("custom"),
+  /** Postgres type names accepted (`typname` or `format_type`, e.g. "inet", "ltree", "int4range"). */
+  postgres: Schema.NonEmptyArray(Schema.String),
+  /** The OpenSearch type name, or a whole mapping property. */
+  opensearch: Schema.Union(Schema.String, MappingOptions),
+  column: Schema.optional(Identifier),
+  required: Schema.optional(Schema.Boolean),
+  options: Schema.optional(MappingOptions)
+}).annotations(keyHints("custom"))
+export type CustomField = typeof CustomField.Type
+
 const relatedTable = {
   table: Identifier,
   /** Default "public". */
@@ -305,6 +319,7 @@ export type Field =
   | MapField
   | GeoField
   | ConstantField
+  | CustomField
   | JoinField
   | AggregateField
 
@@ -317,6 +332,7 @@ export const Field: Schema.Schema<Field> = Schema.Union(
   MapField,
   GeoField,
   ConstantField,
+  CustomField,
   BelongsToField,
   HasOneField,
   HasManyField,

@@ -230,6 +230,8 @@ const fieldIssues = (at: string, field: Field, row: Row): Array<string> => {
       return geoIssues(at, field)
     case "constant":
       return constantIssues(at, field)
+    case "custom":
+      return []
     case "belongsTo":
     case "hasOne":
     case "hasMany":

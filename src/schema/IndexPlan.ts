@@ -83,6 +83,19 @@ export interface ConstantPlan {
   readonly options: Readonly<Record<string, unknown>> | undefined
 }
 
+/** A column of a type flusso has no kind for: its JSON as Postgres renders it, mapped as configured. */
+export interface CustomPlan {
+  readonly _tag: "Custom"
+  readonly name: string
+  readonly column: string
+  readonly required: boolean
+  /** Accepted Postgres types (`typname` or `format_type`). */
+  readonly postgres: ReadonlyArray<string>
+  /** The OpenSearch mapping property. */
+  readonly mapping: Readonly<Record<string, unknown>>
+  readonly options: Readonly<Record<string, unknown>> | undefined
+}
+
 /**
  * Related rows folded in. The key the verb implies:
  * - belongsTo: `column` on the parent row → the related table's `primaryKey`;
@@ -128,7 +141,7 @@ export interface AggregatePlan {
   readonly options: Readonly<Record<string, unknown>> | undefined
 }
 
-export type FieldPlan = ScalarPlan | ObjectPlan | MapPlan | GeoPlan | ConstantPlan | JoinPlan | AggregatePlan
+export type FieldPlan = ScalarPlan | ObjectPlan | MapPlan | GeoPlan | ConstantPlan | CustomPlan | JoinPlan | AggregatePlan
 
 /** When a root row is soft-deleted: a truthy marker column, or — with `when` — all of those filters holding. */
 export interface SoftDeletePlan {

@@ -247,6 +247,8 @@ const fieldProperty = (
       return { type: "geo_point" }
     case "Constant":
       return constantProperty(field.value)
+    case "Custom":
+      return field.mapping
     case "Aggregate":
       return aggregateProperty(field, options)
   }

@@ -115,6 +115,16 @@ const planField = (name: string, field: Field): FieldPlan => {
       }
     case "constant":
       return { _tag: "Constant", name, value: field.value, options: field.options }
+    case "custom":
+      return {
+        _tag: "Custom",
+        name,
+        column: field.column ?? snakeCase(name),
+        required: field.required ?? false,
+        postgres: field.postgres,
+        mapping: typeof field.opensearch === "string" ? { type: field.opensearch } : field.opensearch,
+        options: field.options
+      }
     case "belongsTo":
     case "hasOne":
     case "hasMany":

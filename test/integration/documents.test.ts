@@ -273,6 +273,34 @@ describe("scalar field kinds", () => {
   })
 })
 
+describe("custom", () => {
+  test("custom: a Postgres type flusso has no kind for, rendered by Postgres, mapped as configured", async ({ begin, step, all, search }) => {
+    await begin({
+      ddl: "CREATE TABLE hosts (id int PRIMARY KEY, addr inet, seen int4range)",
+      before: "INSERT INTO hosts VALUES (1, '10.0.0.1', '[1,5)'), (2, NULL, NULL)",
+      indexes: {
+        hosts: {
+          table: "hosts",
+          primaryKey: "id",
+          fields: {
+            id: t.integer({ required: true }),
+            addr: t.custom({ postgres: ["inet"], opensearch: "ip" }),
+            seen: t.custom({ postgres: ["int4range"], opensearch: { type: "keyword" } })
+          }
+        }
+      }
+    })
+    await step("INSERT INTO hosts VALUES (3, '192.168.1.7', '[2,3)')")
+    expect(await all("hosts")).toEqual({
+      "1": { id: 1, addr: "10.0.0.1", seen: "[1,5)" },
+      "2": { id: 2, addr: null, seen: null },
+      "3": { id: 3, addr: "192.168.1.7", seen: "[2,3)" }
+    })
+    // Mapped as an OpenSearch ip: a CIDR query finds the address.
+    expect(await search("hosts", { term: { addr: "192.168.0.0/16" } })).toEqual(["3"])
+  })
+})
+
 // ---------------------------------------------------------------------------------------
 // Join kinds.
 // ---------------------------------------------------------------------------------------

@@ -177,6 +177,13 @@ export const checkIndexAgainstCatalog = (
           break
         case "Constant":
           break
+        case "Custom": {
+          const column = columnAt(at, table, field.column)
+          if (column && !field.postgres.includes(column.typeName) && !field.postgres.includes(column.type)) {
+            problem(at, `t.custom() accepts ${field.postgres.join(", ")}, column ${field.column} is ${column.type}`)
+          }
+          break
+        }
         case "Join": {
           const related = tableAt(`${at}.table`, field.table)
           if (field.column) columnsAt(`${at}.column`, table, field.column)

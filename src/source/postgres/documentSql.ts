@@ -274,6 +274,9 @@ const fieldValue = (field: FieldPlan, table: TableRef, key: ReadonlyArray<string
       return col(alias, field.source.column)
     case "Constant":
       return `${scope.params.add(JSON.stringify(field.value))}::json`
+    case "Custom":
+      // Postgres' own JSON rendering (its output function): `inet` as "10.0.0.1", not text()'s "10.0.0.1/32".
+      return `to_json(${col(alias, field.column)})`
     case "Join":
       return joinValue(field, key, alias, scope)
     case "Aggregate":
