@@ -62,6 +62,8 @@ export interface Workload {
 
 export const makeWorkload = async (url: string, random: Random): Promise<Workload> => {
   const client = new pg.Client({ connectionString: url })
+  // A connection the test's cleanup terminates must not surface as an unhandled error.
+  client.on("error", () => undefined)
   await client.connect()
   let model: Model = {
     users: new Set(), profiles: new Set(), products: new Set(), orders: new Set(), items: new Set(), tags: new Set(), userTags: new Set()
