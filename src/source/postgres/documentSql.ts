@@ -20,7 +20,7 @@ export const quoteIdent = (name: string): string => `"${name.replaceAll("\"", "\
 
 const quoteLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 
-const tableName = (ref: TableRef): string => `${quoteIdent(ref.schema)}.${quoteIdent(ref.table)}`
+export const tableName = (ref: TableRef): string => `${quoteIdent(ref.schema)}.${quoteIdent(ref.table)}`
 
 export const qualifiedName = (plan: IndexPlan): string => tableName(plan)
 
@@ -53,7 +53,7 @@ export class Catalog {
   }
 }
 
-const col = (alias: string, column: string) => `${alias}.${quoteIdent(column)}`
+export const col = (alias: string, column: string) => `${alias}.${quoteIdent(column)}`
 
 /** `(a.x, a.y) = (b.p, b.q)` for key lists of equal arity. */
 const keysEqual = (left: string, leftColumns: ReadonlyArray<string>, right: string, rightColumns: ReadonlyArray<string>) =>

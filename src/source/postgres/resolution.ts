@@ -18,7 +18,7 @@ import type { FieldPlan, IndexPlan, TableRef } from "../../schema/IndexPlan.js"
 import { qualify } from "../../schema/IndexPlan.js"
 import type { Change, RowValues } from "../ChangeSource.js"
 import type { Resolution } from "../DocumentBuilder.js"
-import { type Catalog, keyIn, quoteIdent } from "./documentSql.js"
+import { type Catalog, col, keyIn, tableName } from "./documentSql.js"
 import { classify } from "./sqlErrors.js"
 
 /** A query from keys of one node (parameters `$1…$n`: text arrays) to keys of its parent (k0…). */
@@ -47,9 +47,6 @@ type Entry =
   }
   /** The parent rows point at this row: found by a query on current state. */
   | { readonly _tag: "Lookup"; readonly table: string; readonly rowKey: ReadonlyArray<string>; readonly step: Step; readonly target: Node }
-
-const col = (alias: string, column: string) => `${alias}.${quoteIdent(column)}`
-const tableName = (ref: TableRef) => `${quoteIdent(ref.schema)}.${quoteIdent(ref.table)}`
 
 /** `SELECT <select columns as k0…> FROM table t WHERE <match columns> IN ($1…)`. */
 const step = (catalog: Catalog, table: TableRef, select: ReadonlyArray<string>, match: ReadonlyArray<string>): Step => ({
