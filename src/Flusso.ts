@@ -4,9 +4,11 @@
  * main.ts) names concrete backends.
  */
 import { Effect, Layer } from "effect"
+import type { Queue } from "effect"
 import * as OpenSearchCheckpointStore from "./checkpoint/OpenSearchCheckpointStore.js"
 import type { ResolvedConfig, ResolvedOpenSearchSink, ResolvedStdoutSink } from "./config/ResolvedConfig.js"
 import * as Engine from "./engine/Engine.js"
+import type { EngineCommand } from "./engine/EngineCommand.js"
 import * as Fanout from "./sink/fanout.js"
 import * as OpenSearchSink from "./sink/opensearch/OpenSearchSink.js"
 import * as StdoutSink from "./sink/stdout/StdoutSink.js"
@@ -16,6 +18,8 @@ import * as PostgresDocumentBuilder from "./source/postgres/PostgresDocumentBuil
 
 export interface RunOptions {
   readonly skipBackfill?: boolean
+  /** Requests to the running sync (`EngineCommand.reindex(commands, index)` sends one). */
+  readonly commands?: Queue.Dequeue<EngineCommand>
 }
 
 const isOpenSearch = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedOpenSearchSink => sink.type === "opensearch"
@@ -38,6 +42,11 @@ export const layer = (config: ResolvedConfig) => {
 
 /** The whole sync for a resolved config, until interrupted or a fatal error. */
 export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
-  Engine.run({ indexes: config.indexes, batch: config.batch, skipBackfill: options.skipBackfill ?? false }).pipe(
+  Engine.run({
+    indexes: config.indexes,
+    batch: config.batch,
+    skipBackfill: options.skipBackfill ?? false,
+    ...(options.commands === undefined ? {} : { commands: options.commands })
+  }).pipe(
     Effect.provide(layer(config))
   )

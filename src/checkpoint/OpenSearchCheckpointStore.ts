@@ -14,7 +14,7 @@ import type { SinkError } from "../errors.js"
 import type { KeyValues } from "../schema/documentId.js"
 import { makeClient } from "../sink/opensearch/client.js"
 import { createIndexIfMissing } from "../sink/opensearch/indexLifecycle.js"
-import { metaIndexName } from "../sink/opensearch/names.js"
+import { checkpointId, metaIndexName } from "../sink/opensearch/names.js"
 import { call, decodeBody, pathPart } from "../sink/opensearch/request.js"
 import type { SinkIndex } from "../sink/Sink.js"
 import { CheckpointStoreTag } from "./CheckpointStore.js"
@@ -57,7 +57,7 @@ interface MetaCluster {
   readonly ready: Ref.Ref<boolean>
 }
 
-export const documentId = (target: SinkIndex): string => `${target.sink}:${target.generation}`
+export const documentId = (target: SinkIndex): string => checkpointId(target.sink, target.generation)
 
 /** Creates the meta index once per process (idempotent, so racing creators are fine). */
 const ensureMetaIndex = (meta: MetaCluster, prefix: string): Effect.Effect<void, SinkError> =>

@@ -14,8 +14,12 @@ export interface ResolvedSource {
   readonly managePublication: boolean
 }
 
-export interface ResolvedOpenSearchSink extends Omit<OpenSearchSinkConfig, "url" | "username" | "password"> {
+export interface ResolvedOpenSearchSink
+  extends Omit<OpenSearchSinkConfig, "url" | "username" | "password" | "keepPreviousGenerations">
+{
   readonly name: string
+  /** Defaults to 0 (the config always sets it; optional for sinks built by hand). */
+  readonly keepPreviousGenerations?: number
   readonly url: string
   readonly username: string | undefined
   readonly password: Redacted.Redacted<string> | undefined

@@ -398,7 +398,9 @@ export const OpenSearchSink = Schema.Struct({
   numberOfReplicas: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 1 }),
   refreshInterval: Schema.optionalWith(Schema.String, { default: () => "10s" }),
   textAnalysis: Schema.optionalWith(Schema.Literal("builtin", "icu"), { default: () => "builtin" as const }),
-  autoSubfields: Schema.optionalWith(Schema.Boolean, { default: () => true })
+  autoSubfields: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /** Superseded generations kept (newest first) when a new one starts serving; the rest are deleted. */
+  keepPreviousGenerations: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
 })
 export type OpenSearchSinkConfig = typeof OpenSearchSink.Type
 

@@ -1,7 +1,8 @@
 /**
  * Seeding one index: enumerate its root keys in key order, a chunk at a time, through the
  * same queue as live changes, and checkpoint the last flushed key so a crash resumes
- * there. Once every chunk is flushed the index is marked seeded in each sink that needed it.
+ * there. Once every chunk is flushed the generation is swapped in (`Sink.seeded`) and
+ * marked seeded in each sink that needed it.
  */
 import { Deferred, Effect, Queue } from "effect"
 import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
@@ -45,9 +46,11 @@ export const backfill = (
       yield* Effect.forEach(targets, (t) => checkpoints.saveCursor(t, last), { discard: true })
       yield* Effect.logDebug(`seeded ${rows} rows`)
     }
+    // Swapped in before it is recorded seeded: a stop between the two seeds it again
+    // (from its last cursor: at once) and the idempotent swap finishes what it began.
     for (const target of targets) {
-      yield* checkpoints.markSeeded(target)
       yield* sink.seeded(target)
+      yield* checkpoints.markSeeded(target)
     }
     yield* Effect.logInfo(`seeded: ${rows} rows`)
   }).pipe(Effect.annotateLogs("index", plan.name))

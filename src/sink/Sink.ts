@@ -42,8 +42,20 @@ export interface SinkIndex {
 
 export interface Sink {
   readonly names: ReadonlyArray<string>
-  /** Idempotent: find or create every enabled index in every sink. */
+  /**
+   * Idempotent: find or create every enabled index in every sink. One `SinkIndex` per
+   * sink and index: the generation whose seeding state counts — after a change of the
+   * index's shape, the new generation, built while the previous one keeps serving
+   * (writes go to both until `seeded`).
+   */
   readonly ensureIndexes: (plans: ReadonlyArray<IndexPlan>) => Effect.Effect<ReadonlyArray<SinkIndex>, SinkError>
+  /**
+   * Starts a rebuild of an index already ensured: a new, unseeded generation of the same
+   * shape, written to beside the serving one from now on; the engine seeds it and calls
+   * `seeded`. The generation already being built when there is one. Sinks without
+   * generations answer nothing to seed.
+   */
+  readonly reindex: (plan: IndexPlan) => Effect.Effect<ReadonlyArray<SinkIndex>, SinkError>
   /**
    * Writes and makes durable (a flush) every operation, in order per document, to the
    * given sinks. Succeeds with the items refused; fails only when a sink is unreachable
@@ -54,7 +66,11 @@ export interface Sink {
     operations: ReadonlyArray<WriteOperation>,
     options: { readonly refresh: boolean }
   ) => Effect.Effect<ReadonlyArray<Rejection>, SinkError>
-  /** The index is fully seeded in that sink: give it its steady-state settings. */
+  /**
+   * The generation is fully seeded in that sink: give it its steady-state settings, make
+   * it the one readers see and the only one written to, and retire those it supersedes.
+   * Idempotent.
+   */
   readonly seeded: (target: SinkIndex) => Effect.Effect<void, SinkError>
   /**
    * The ids of documents of logical index `index` whose hidden refs field

@@ -43,6 +43,7 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
         )
         return rejections.flat()
       }),
+    reindex: (plan) => Effect.forEach(members, (member) => member.reindex(plan)).pipe(Effect.map((all) => all.flat())),
     seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target)),
     truncate: (names, index) =>
       Effect.forEach(names, (name) => Effect.flatMap(ownerOf(name), (member) => member.truncate([name], index)), {

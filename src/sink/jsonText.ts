@@ -198,3 +198,28 @@ export const takeTopLevelMember = (
   }
   return whole
 }
+
+/**
+ * The JSON object text with only the top-level members whose keys `keep` holds (the
+ * document as an index of an older shape, without the fields it does not map); values
+ * are copied byte for byte. Anything but an object text is returned as it is.
+ */
+export const keepTopLevelMembers = (json: string, keep: ReadonlySet<string>): string => {
+  let i = skipWhitespace(json, 0)
+  if (json[i] !== "{") return json
+  i = skipWhitespace(json, i + 1)
+  const members: Array<string> = []
+  while (i < json.length && json[i] === '"') {
+    const memberStart = i
+    const keyEnd = skipString(json, i)
+    const colon = skipWhitespace(json, keyEnd)
+    if (json[colon] !== ":") return json
+    const valueEnd = skipValue(json, skipWhitespace(json, colon + 1))
+    const key = keyName(json.slice(memberStart, keyEnd))
+    if (key !== undefined && keep.has(key)) members.push(json.slice(memberStart, valueEnd))
+    const after = skipWhitespace(json, valueEnd)
+    if (json[after] !== ",") break
+    i = skipWhitespace(json, after + 1)
+  }
+  return `{${members.join(",")}}`
+}

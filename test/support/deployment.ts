@@ -11,11 +11,12 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, Either, Exit, Fiber, Schema } from "effect"
+import { Effect, Either, Exit, Fiber, Queue, Schema } from "effect"
 import pg from "pg"
 import { resolveConfig } from "../../src/config/resolve.js"
 import type { ResolvedConfig } from "../../src/config/ResolvedConfig.js"
 import { validateConfig } from "../../src/config/validate.js"
+import * as EngineCommand from "../../src/engine/EngineCommand.js"
 import * as Flusso from "../../src/Flusso.js"
 import { createTestDatabase, deleteIndexesWithPrefix, type TestDatabase, uniquePrefix } from "./services.js"
 
@@ -53,6 +54,8 @@ export interface Running {
   readonly stop: () => Promise<void>
   /** Resolves with the engine's exit when it ends by itself (a fatal error). */
   readonly exit: Promise<Exit.Exit<void, unknown>>
+  /** Reindexes through the running engine; resolves once the new generation serves. */
+  readonly reindex: (index: string) => Promise<void>
 }
 
 export interface Deployment {
@@ -75,9 +78,15 @@ export interface Deployment {
   readonly cleanup: () => Promise<void>
 }
 
-export const makeDeployment = async (): Promise<Deployment> => {
-  const db = await createTestDatabase(env("FLUSSO_TEST_DATABASE_URL"))
-  const opensearchUrl = env("FLUSSO_TEST_OPENSEARCH_URL").replace(/\/+$/, "")
+/** Where a deployment runs: the shared test services unless given (fault tests bring their own). */
+export interface DeploymentServices {
+  readonly databaseUrl: string
+  readonly opensearchUrl: string
+}
+
+export const makeDeployment = async (services?: DeploymentServices): Promise<Deployment> => {
+  const db = await createTestDatabase(services?.databaseUrl ?? env("FLUSSO_TEST_DATABASE_URL"))
+  const opensearchUrl = (services?.opensearchUrl ?? env("FLUSSO_TEST_OPENSEARCH_URL")).replace(/\/+$/, "")
   const prefix = uniquePrefix()
   const pool = new pg.Pool({ connectionString: db.url, max: 2 })
   // Dropping the database terminates idle connections still closing: not a test failure.
@@ -113,10 +122,12 @@ export const makeDeployment = async (): Promise<Deployment> => {
 
   const start: Deployment["start"] = async (input, options) => {
     const resolved = await resolve(input)
-    const fiber = Effect.runFork(Flusso.run(resolved, options))
+    const commands = Effect.runSync(Queue.unbounded<EngineCommand.EngineCommand>())
+    const fiber = Effect.runFork(Flusso.run(resolved, { commands, ...options }))
     const handle: Running = {
       stop: () => Effect.runPromise(Fiber.interrupt(fiber)).then(() => undefined),
-      exit: Effect.runPromise(Fiber.await(fiber))
+      exit: Effect.runPromise(Fiber.await(fiber)),
+      reindex: (index) => Effect.runPromise(EngineCommand.reindex(commands, index))
     }
     running.push(handle)
     // Ready once live capture runs: the slot is active (indexes are ensured before that).

@@ -109,6 +109,7 @@ export const layers = (world: MemoryWorld) =>
           yield* record(world, { step: "write", sinks, operations })
           return rejections
         }),
+      reindex: () => Effect.succeed([]),
       seeded: () => Effect.void,
       referencing: () => Effect.succeed([]),
       truncate: (_sinks, index) =>

@@ -1,9 +1,11 @@
 /**
  * The OpenSearch sink: every configured OpenSearch cluster behind the `Sink` port. Each
  * sink gets its own client (closed with the layer's scope), and remembers which
- * generation(s) each logical index writes to — set by `ensureIndexes`, so the engine
- * names logical indexes only. A document's refs (`REFS_FIELD`) are split off into the
- * generation's hidden companion index, where `referencing` searches them.
+ * generation(s) each logical index writes to — the serving one and, while a schema
+ * change or a reindex seeds it, the one being built — set by `ensureIndexes` and
+ * `reindex`, narrowed by `seeded`, so the engine names logical indexes only. A document's
+ * refs (`REFS_FIELD`) are split off into the generation's hidden companion index, where
+ * `referencing` searches them.
  */
 import { Effect, Layer, Ref } from "effect"
 import type { Scope } from "effect"
@@ -11,25 +13,56 @@ import type { ResolvedOpenSearchSink } from "../../config/ResolvedConfig.js"
 import type { SinkError } from "../../errors.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import { REFS_FIELD } from "../../schema/mapping.js"
-import { takeTopLevelMember } from "../jsonText.js"
+import { keepTopLevelMembers, takeTopLevelMember } from "../jsonText.js"
 import { SinkTag } from "../Sink.js"
 import type { Rejection, Sink, SinkIndex, WriteOperation } from "../Sink.js"
 import { bulkWrite } from "./bulk.js"
 import type { BulkAction } from "./bulk.js"
 import { makeClient } from "./client.js"
-import { ensureIndex, markGenerationSeeded, refreshIndexes } from "./indexLifecycle.js"
-import { refsIndexName } from "./names.js"
+import {
+  createNextGeneration,
+  deleteGenerations,
+  ensureIndex,
+  mappedFields,
+  markGenerationSeeded,
+  promoteGeneration,
+  refreshIndexes,
+  supersededGenerations,
+  writeGenerations
+} from "./indexLifecycle.js"
+import type { WriteGenerations } from "./indexLifecycle.js"
+import { parseGeneration, refsIndexName } from "./names.js"
 import { call, pathPart } from "./request.js"
 import { defaultReferenceSearch, searchReferencing } from "./references.js"
 import type { ReferenceSearchOptions } from "./references.js"
 import type { ClusterContext } from "./indexLifecycle.js"
 
+/**
+ * Where one logical index's writes go. While a new *shape* is built, the serving
+ * generation's strict mapping lacks the new fields: documents go to it trimmed to the
+ * top-level fields it maps (`legacyFields`), and what it still refuses (a field whose
+ * type changed) is logged, not fatal — it is on its way out, and the new generation,
+ * which readers get next, holds the document.
+ */
+interface Targets extends WriteGenerations {
+  readonly legacyFields: ReadonlySet<string> | undefined
+}
+
+/** More permits than users of `Cluster.lock` ever hold at once: taking them all excludes every one. */
+const ALL_PERMITS = 1_000_000
+
 interface Cluster extends ClusterContext {
   /**
-   * Logical index → the physical indexes its writes go to. One generation today; while
-   * a new shape seeds, live writes will go to both the serving and the new generation.
+   * Logical index → the generations its writes go to: the serving one and the one being
+   * built, so a generation that seeds misses no live change and readers keep the serving one.
    */
-  readonly targets: Ref.Ref<ReadonlyMap<string, ReadonlyArray<string>>>
+  readonly targets: Ref.Ref<ReadonlyMap<string, Targets>>
+  /**
+   * Held (one permit) by every request naming generations read from `targets`; taken
+   * whole to narrow `targets` before superseded generations are deleted: a bulk write
+   * still naming a deleted index would re-create it with a dynamic mapping.
+   */
+  readonly lock: Effect.Semaphore
   /**
    * Logical indexes written since `referencing` last refreshed them: a search must see
    * writes that completed before it, but a refresh of an untouched index is waste.
@@ -37,19 +70,89 @@ interface Cluster extends ClusterContext {
   readonly dirty: Ref.Ref<ReadonlySet<string>>
 }
 
+/** Where a logical index's writes go; dies when `ensureIndexes` never named it. */
+const targetsOf = (cluster: Cluster, index: string, what: string): Effect.Effect<Targets> =>
+  Effect.flatMap(Ref.get(cluster.targets), (targets) => {
+    const found = targets.get(index)
+    // Writing before ensureIndexes would let OpenSearch auto-create a dynamic index.
+    return found === undefined
+      ? Effect.dieMessage(`sink ${cluster.sink.name}: ${what} index ${index} before ensureIndexes created it`)
+      : Effect.succeed(found)
+  })
+
+const setTargets = (cluster: Cluster, index: string, generations: Targets): Effect.Effect<void> =>
+  Ref.update(cluster.targets, (targets) => new Map([...targets, [index, generations]]))
+
+/** The generations with the fields of the serving one when it is of another shape than the one being built. */
+const withLegacyFields = (cluster: Cluster, index: string, generations: WriteGenerations): Effect.Effect<Targets, SinkError> => {
+  const { serving, building } = generations
+  const hashOf = (name: string) => parseGeneration(cluster.prefix, index, name)?.hash
+  return serving === undefined || building === undefined || hashOf(serving) === hashOf(building)
+    ? Effect.succeed({ ...generations, legacyFields: undefined })
+    : Effect.map(mappedFields(cluster, serving), (legacyFields) => ({ ...generations, legacyFields }))
+}
+
+/** The generation whose seeding state counts: the one being built, else the serving one. */
+const seedingTarget = (cluster: Cluster, index: string, generations: WriteGenerations): SinkIndex => ({
+  sink: cluster.sink.name,
+  index,
+  generation: generations.building ?? generations.serving ?? ""
+})
+
 const ensureAll = (cluster: Cluster, plans: ReadonlyArray<IndexPlan>): Effect.Effect<ReadonlyArray<SinkIndex>, SinkError> =>
   Effect.forEach(
     plans.filter((plan) => plan.enabled),
     (plan) =>
       ensureIndex(cluster, plan).pipe(
-        Effect.tap((generation) =>
-          Ref.update(cluster.targets, (targets) => new Map([...targets, [plan.name, [generation]]]))
-        ),
+        Effect.flatMap((generations) => withLegacyFields(cluster, plan.name, generations)),
+        Effect.tap((generations) => setTargets(cluster, plan.name, generations)),
         // A previous run may have written refs it never refreshed: the first search refreshes.
         Effect.tap(() => Ref.update(cluster.dirty, (dirty) => new Set([...dirty, plan.name]))),
-        Effect.map((generation): SinkIndex => ({ sink: cluster.sink.name, index: plan.name, generation }))
+        Effect.map((generations) => seedingTarget(cluster, plan.name, generations))
       )
   )
+
+/**
+ * A new generation of the plan's shape to build beside the serving one; the one already
+ * being built when there is one (a reindex asked twice builds once).
+ */
+const reindexIn = (cluster: Cluster, plan: IndexPlan): Effect.Effect<SinkIndex, SinkError> =>
+  Effect.gen(function* () {
+    const current = (yield* Ref.get(cluster.targets)).get(plan.name)
+    if (current === undefined) {
+      return yield* Effect.dieMessage(`sink ${cluster.sink.name}: reindex of ${plan.name} before ensureIndexes created it`)
+    }
+    if (current.building !== undefined) return seedingTarget(cluster, plan.name, current)
+    const building = yield* createNextGeneration(cluster, plan)
+    const next = { serving: current.serving, building, legacyFields: undefined }
+    yield* setTargets(cluster, plan.name, next)
+    return seedingTarget(cluster, plan.name, next)
+  })
+
+/**
+ * A generation is seeded: refresh it, give it the configured refresh interval, move both
+ * aliases to it in one atomic call, write to it alone, then delete the generations it
+ * supersedes (but the `keepPreviousGenerations` newest before it). Idempotent, so a run
+ * stopped half-way finishes it when the generation is seeded again.
+ */
+const seededIn = (cluster: Cluster, target: SinkIndex): Effect.Effect<void, SinkError> =>
+  Effect.gen(function* () {
+    yield* markGenerationSeeded(cluster, target.generation)
+    yield* promoteGeneration(cluster, target.index, target.generation)
+    yield* cluster.lock.withPermits(ALL_PERMITS)(
+      setTargets(cluster, target.index, { serving: target.generation, building: undefined, legacyFields: undefined })
+    )
+    const superseded = yield* supersededGenerations(
+      cluster,
+      target.index,
+      target.generation,
+      cluster.sink.keepPreviousGenerations ?? 0
+    )
+    if (superseded.length > 0) {
+      yield* Effect.logInfo(`${target.generation} serves; deleting ${superseded.join(", ")}`)
+      yield* deleteGenerations(cluster, superseded)
+    }
+  }).pipe(Effect.annotateLogs({ index: target.index, sink: target.sink }))
 
 const writeTo = (
   cluster: Cluster,
@@ -57,30 +160,52 @@ const writeTo = (
   options: { readonly refresh: boolean }
 ): Effect.Effect<ReadonlyArray<Rejection>, SinkError> =>
   Effect.gen(function* () {
-    const targets = yield* Ref.get(cluster.targets)
+    const targets = new Map<string, Targets>()
+    for (const index of new Set(operations.map((operation) => operation.index))) {
+      targets.set(index, yield* targetsOf(cluster, index, "write to"))
+    }
     const actions: Array<BulkAction> = []
+    const legacyActions: Array<BulkAction> = []
     for (const operation of operations) {
       const generations = targets.get(operation.index)
-      if (generations === undefined) {
-        // Writing before ensureIndexes would let OpenSearch auto-create a dynamic index.
-        return yield* Effect.dieMessage(
-          `sink ${cluster.sink.name}: write to index ${operation.index} before ensureIndexes created it`
-        )
-      }
+      if (generations === undefined) continue
+      const legacy = generations.legacyFields === undefined ? undefined : generations.serving
+      const current = writeGenerations(generations).filter((g) => g !== legacy)
       for (const [part, kind] of splitRefs(operation)) {
-        for (const target of generations) actions.push({ operation: part, target: kind === "refs" ? refsIndexName(target) : target })
+        for (const target of current) actions.push({ operation: part, target: kind === "refs" ? refsIndexName(target) : target })
+        if (legacy === undefined || generations.legacyFields === undefined) continue
+        const trimmed =
+          kind === "document" && part._tag === "Upsert" ? { ...part, json: keepTopLevelMembers(part.json, generations.legacyFields) } : part
+        legacyActions.push({ operation: trimmed, target: kind === "refs" ? refsIndexName(legacy) : legacy })
       }
     }
     const written = new Set(operations.map((operation) => operation.index))
     // Marked once the bulk returns (failed too: earlier chunks may have landed), so a
     // `referencing` that cleared the flag before then refreshes again next time.
-    const rejections = yield* bulkWrite(cluster, actions).pipe(
-      Effect.ensuring(Ref.update(cluster.dirty, (dirty) => new Set([...dirty, ...written])))
-    )
+    const rejections = yield* Effect.zipLeft(
+      bulkWrite(cluster, actions),
+      legacyActions.length === 0
+        ? Effect.void
+        : Effect.flatMap(bulkWrite(cluster, legacyActions), (refused) =>
+            Effect.forEach(
+              refused,
+              (r) =>
+                Effect.logWarning(`the generation being replaced refused document ${r.id}: ${r.reason}`).pipe(
+                  Effect.annotateLogs("index", r.index)
+                ),
+              { discard: true }
+            )
+          )
+    ).pipe(Effect.ensuring(Ref.update(cluster.dirty, (dirty) => new Set([...dirty, ...written]))))
     // Companions are left to `referencing`, which refreshes them only when it searches.
-    if (options.refresh) yield* refreshIndexes(cluster, [...written].flatMap((index) => targets.get(index) ?? []))
+    if (options.refresh) {
+      yield* refreshIndexes(cluster, [...written].flatMap((index) => {
+        const found = targets.get(index)
+        return found === undefined ? [] : writeGenerations(found)
+      }))
+    }
     return rejections
-  })
+  }).pipe(cluster.lock.withPermits(1))
 
 /**
  * A write as the document (without its refs) and the write of its refs to the
@@ -101,16 +226,22 @@ const splitRefs = (operation: WriteOperation): ReadonlyArray<readonly [WriteOper
 /** Deletes every document (and its refs) from the index's write generations, then refreshes them. */
 const truncateIn = (cluster: Cluster, index: string): Effect.Effect<void, SinkError> =>
   Effect.gen(function* () {
-    const generations = (yield* Ref.get(cluster.targets)).get(index) ?? []
-    const physical = generations.flatMap((g) => [g, refsIndexName(g)])
+    const generations = (yield* Ref.get(cluster.targets)).get(index)
+    const physical = (generations === undefined ? [] : writeGenerations(generations)).flatMap((g) => [g, refsIndexName(g)])
     if (physical.length === 0) return
+    // _delete_by_query deletes only what a search sees: without a refresh first, documents
+    // written since the last refresh (batches run while more was queued) survive the truncate.
+    yield* call(cluster.client, cluster.sink, `refresh before truncate ${index}`, {
+      method: "POST",
+      path: `/${physical.map(pathPart).join(",")}/_refresh`
+    })
     yield* call(cluster.client, cluster.sink, `truncate ${index}`, {
       method: "POST",
       path: `/${physical.map(pathPart).join(",")}/_delete_by_query`,
       querystring: { conflicts: "proceed", refresh: "true", wait_for_completion: "true" },
       body: { query: { match_all: {} } }
     })
-  })
+  }).pipe(cluster.lock.withPermits(1))
 
 const referencingIn = (
   cluster: Cluster,
@@ -119,10 +250,7 @@ const referencingIn = (
   options: ReferenceSearchOptions
 ): Effect.Effect<ReadonlyArray<string>, SinkError> =>
   Effect.gen(function* () {
-    const generations = (yield* Ref.get(cluster.targets)).get(index)
-    if (generations === undefined) {
-      return yield* Effect.dieMessage(`sink ${cluster.sink.name}: search of index ${index} before ensureIndexes created it`)
-    }
+    const generations = writeGenerations(yield* targetsOf(cluster, index, "search of"))
     // Cleared before refreshing: a write completing meanwhile marks it again.
     const wasDirty = yield* Ref.modify(cluster.dirty, (dirty): [boolean, ReadonlySet<string>] => [
       dirty.has(index),
@@ -136,7 +264,7 @@ const referencingIn = (
       )
     }
     return yield* searchReferencing(cluster, companions, refs, options)
-  })
+  }).pipe(cluster.lock.withPermits(1))
 
 /**
  * `referenceSearch` tunes `referencing` (page and terms-chunk sizes); tests shrink it to
@@ -151,9 +279,10 @@ export const make = (
     const clusters = new Map<string, Cluster>()
     for (const sink of sinks) {
       const client = yield* makeClient(sink)
-      const targets = yield* Ref.make<ReadonlyMap<string, ReadonlyArray<string>>>(new Map())
+      const targets = yield* Ref.make<ReadonlyMap<string, Targets>>(new Map())
       const dirty = yield* Ref.make<ReadonlySet<string>>(new Set())
-      clusters.set(sink.name, { client, sink, prefix, targets, dirty })
+      const lock = yield* Effect.makeSemaphore(ALL_PERMITS)
+      clusters.set(sink.name, { client, sink, prefix, targets, lock, dirty })
     }
     const cluster = (name: string): Effect.Effect<Cluster> => {
       const found = clusters.get(name)
@@ -170,7 +299,8 @@ export const make = (
           (name) => Effect.flatMap(cluster(name), (c) => writeTo(c, operations, options)),
           { concurrency: "unbounded" }
         ).pipe(Effect.map((all) => all.flat())),
-      seeded: (target) => Effect.flatMap(cluster(target.sink), (c) => markGenerationSeeded(c, target.generation)),
+      reindex: (plan) => Effect.forEach([...clusters.values()], (c) => reindexIn(c, plan)),
+      seeded: (target) => Effect.flatMap(cluster(target.sink), (c) => seededIn(c, target)),
       truncate: (names, index) =>
         Effect.forEach(names, (name) => Effect.flatMap(cluster(name), (c) => truncateIn(c, index)), {
           concurrency: "unbounded",

@@ -17,23 +17,33 @@ export const convenienceAliasName = (prefix: string, index: string): string => `
 /**
  * The hidden companion of a generation holding its documents' refs (mapping.ts
  * `REFS_FIELD`) under the same ids; created, written and retired with its generation. Its
- * tail is no generation number, so `generationNumber` never takes it for a generation.
+ * tail is no generation number, so `parseGeneration` never takes it for a generation.
  */
 export const refsIndexName = (generation: string): string => `${generation}_refs`
 
 /** The index holding the CheckpointStore entries of this deployment. */
 export const metaIndexName = (prefix: string): string => `${prefix}flusso_meta`
 
+/** The id of one (sink, generation)'s CheckpointStore entry in the meta index. */
+export const checkpointId = (sink: string, generation: string): string => `${sink}:${generation}`
+
+/** Wildcard matching every generation of a logical index, whatever its shape (and more: filter with `parseGeneration`). */
+export const generationPattern = (prefix: string, index: string): string => `${prefix}${index}_*`
+
 /**
- * The generation number of `name` if it is a generation of shape `hash`, else undefined.
- * Index names are matched exactly (not by wildcard alone) so `users_ab12cd34_1x` or an
- * index of another logical index sharing the pattern is never taken for ours.
+ * The shape hash and number of `name` if it is a generation of logical index `index`
+ * (any shape), else undefined. Names are matched exactly, not by wildcard alone:
+ * `users_archive_ab12cd34_1` is not a generation of `users`, nor `users_ab12cd34_1x`.
  */
-export const generationNumber = (prefix: string, index: string, hash: string, name: string): number | undefined => {
-  const head = `${hashAliasName(prefix, index, hash)}_`
+export const parseGeneration = (
+  prefix: string,
+  index: string,
+  name: string
+): { readonly hash: string; readonly n: number } | undefined => {
+  const head = `${prefix}${index}_`
   if (!name.startsWith(head)) return undefined
-  const tail = name.slice(head.length)
-  if (!/^[1-9][0-9]*$/.test(tail)) return undefined
-  const n = Number(tail)
-  return Number.isSafeInteger(n) ? n : undefined
+  const match = /^([0-9a-f]{8})_([1-9][0-9]*)$/.exec(name.slice(head.length))
+  if (match === null || match[1] === undefined || match[2] === undefined) return undefined
+  const n = Number(match[2])
+  return Number.isSafeInteger(n) ? { hash: match[1], n } : undefined
 }

@@ -74,7 +74,16 @@ export const send = (
         request.ignore !== undefined ? { ignore: [...request.ignore] } : {}
       )
       // Interrupting the fiber aborts the HTTP request instead of leaving it in flight.
-      signal.addEventListener("abort", () => pending.abort(), { once: true })
+      // opensearch-js reports the abort by throwing RequestAbortedError out of abort() itself;
+      // thrown from an AbortSignal listener it would be an uncaught exception. The pending
+      // promise rejects with it too, which the interrupted fiber ignores.
+      signal.addEventListener("abort", () => {
+        try {
+          pending.abort()
+        } catch {
+          // already reported through the promise
+        }
+      }, { once: true })
       return pending
     },
     catch: (error) => classify(sink, operation, error)

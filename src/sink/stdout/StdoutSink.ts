@@ -82,6 +82,8 @@ export const make = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = 
         ),
       write: (names, operations) =>
         Effect.forEach(names, (name) => writeTo(name, operations), { discard: true }).pipe(Effect.as([])),
+      // A stream has no generations to rebuild.
+      reindex: () => Effect.succeed([]),
       seeded: () => Effect.void,
       // A consumer of the stream sees the TRUNCATE as the deletes it cannot be sent: say so.
       truncate: (_names, index) => Effect.logWarning(`stdout sink: index ${index} was truncated at the source; earlier upserts are void`),

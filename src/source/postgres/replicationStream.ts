@@ -11,7 +11,7 @@
  * - every column stays the text Postgres sent (the shared canonical type set).
  */
 import { Effect, Queue, Ref, Runtime, Schedule, Stream } from "effect"
-import type { ClientConfig } from "pg"
+import pg, { type ClientConfig } from "pg"
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from "pg-logical-replication"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 import type { RowValues, SourceEvent } from "../ChangeSource.js"
@@ -49,6 +49,21 @@ const libraryDrained = (service: LogicalReplicationService): boolean => {
   return Array.isArray(queued) && queued.length === 0 && processing === false
 }
 
+/** Connects once without replication: the SQLSTATE of a refusal ("57P03": shutting down), undefined when accepted or unreachable otherwise. */
+const shutdownProbe = async (config: ClientConfig): Promise<string | undefined> => {
+  const client = new pg.Client({ ...config, application_name: "flusso-probe", connectionTimeoutMillis: 5_000 })
+  client.on("error", () => undefined)
+  try {
+    await client.connect()
+    return undefined
+  } catch (error) {
+    const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
+    return typeof code === "string" ? code : undefined
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
 export interface ReplicationOptions {
   readonly client: ClientConfig
   readonly slot: string
@@ -59,6 +74,8 @@ export interface ReplicationOptions {
   readonly bufferSize: number
   /** How often a standby status update is sent (below wal_sender_timeout / 2). */
   readonly statusIntervalMs: number
+  /** While the stream is stuck, how often to check whether the server is shutting down (default 2 s). */
+  readonly shutdownProbeMs?: number
 }
 
 type Failure = SourceUnavailable | SourceMisconfigured
@@ -130,11 +147,15 @@ const connect = (options: ReplicationOptions) =>
       })()
       if (event !== undefined) await Runtime.runPromise(runtime)(Queue.offer(events, event)).catch(fail)
     })
+    let replyRequested = false
     service.on("heartbeat", (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+      const position = parseLsn(lsn)
       // Only between transactions and with nothing still queued in the library is
       // everything before this position delivered: then the slot may advance to it.
-      if (!inTransaction && libraryDrained(service)) events.unsafeOffer({ _tag: "SourceIdle", lsn: parseLsn(lsn) })
-      if (shouldRespond) Runtime.runFork(runtime)(sendStatus)
+      if (!inTransaction && libraryDrained(service)) events.unsafeOffer({ _tag: "SourceIdle", lsn: position })
+      if (!shouldRespond) return
+      Runtime.runFork(runtime)(sendStatus)
+      replyRequested = Runtime.runSync(runtime)(Ref.get(options.acked)) < position
     })
     service.on("error", fail)
 
@@ -147,6 +168,25 @@ const connect = (options: ReplicationOptions) =>
       () => Effect.promise(() => service.destroy().catch(() => undefined))
     )
     yield* sendStatus.pipe(Effect.repeat(Schedule.spaced(`${options.statusIntervalMs} millis`)), Effect.forkScoped)
+
+    // A server shutting down (pg_ctl stop/restart -m fast) keeps its walsender until the
+    // client confirms everything sent, and meanwhile refuses new connections. Our status
+    // updates keep that walsender alive, but a batch that needs a read cannot finish, so
+    // nothing gets confirmed: the shutdown would wait forever. So while we are stuck —
+    // the socket paused by back-pressure, or the server asking to confirm what we have not
+    // flushed — probe with a plain connection; "shutting down" (57P03) means let go of the
+    // replication connection; the reconnect Schedule resumes from the slot afterwards.
+    let ackedAtLastProbe = -1n
+    const probe = Effect.gen(function*() {
+      const acked = yield* Ref.get(options.acked)
+      const stalled = acked === ackedAtLastProbe
+      ackedAtLastProbe = acked
+      // Busy but moving is not stuck: only a paused socket with no progress, or an unanswerable ping.
+      if (!replyRequested && (libraryDrained(service) || !stalled)) return
+      const code = yield* Effect.promise(() => shutdownProbe(options.client))
+      if (code === "57P03") fail(new Error("Connection terminated: the server is shutting down; releasing the replication connection"))
+    })
+    yield* probe.pipe(Effect.repeat(Schedule.spaced(`${options.shutdownProbeMs ?? 2000} millis`)), Effect.forkScoped)
 
     const failed = failure.await.pipe(Effect.flatMap(() => Effect.fail(failedWith ?? new SourceUnavailable({ reason: "replication stopped" }))))
     return Stream.fromQueue(events).pipe(Stream.merge(Stream.fromEffect(failed), { haltStrategy: "either" }))

@@ -91,6 +91,7 @@ describe("fanout", () => {
             log.push(`${names.join(",")}:${ops.length}`)
             return []
           }),
+    reindex: () => Effect.succeed([]),
     seeded: (target) => Effect.sync(() => void log.push(`seeded ${target.sink}`)),
     truncate: () => Effect.void,
     referencing: (index, refs) =>
