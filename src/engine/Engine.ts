@@ -7,7 +7,7 @@
  * failures are retried with a capped, jittered backoff; anything else ends the run with
  * its message (a failed reindex only fails its command).
  */
-import { Deferred, Effect, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { Deferred, Effect, Metric, Option, Queue, Ref, Schedule, Stream } from "effect"
 import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
 import type { EngineError } from "../errors.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
@@ -28,6 +28,11 @@ export interface EngineOptions {
   /** Requests read while the engine runs (`EngineCommand.reindex` sends one). */
   readonly commands?: Queue.Dequeue<EngineCommand>
 }
+
+/** Documents refused under `onError: "skip"` (operations.md metric name). */
+export const documentsQuarantined = Metric.counter("flusso_documents_quarantined_total", {
+  description: "documents a sink refused and flusso skipped"
+})
 
 const isTransient = (error: EngineError) => error._tag === "SourceUnavailable" || error._tag === "SinkUnavailable"
 
@@ -62,6 +67,7 @@ export const run = (options: EngineOptions) =>
           refresh: () => Option.getOrElse(queue.unsafeSize(), () => 0) === 0,
           quarantine: (rejection) =>
             Ref.update(quarantined, (list) => [...list.slice(-999), rejection]).pipe(
+              Effect.zipRight(Metric.increment(Metric.tagged(documentsQuarantined, "index", rejection.index))),
               Effect.zipRight(Effect.logWarning(`quarantined document ${rejection.id}: ${rejection.reason}`)),
               Effect.annotateLogs({ index: rejection.index, sink: rejection.sink })
             )

@@ -153,9 +153,9 @@ const connect = (options: ReplicationOptions) =>
       // Only between transactions and with nothing still queued in the library is
       // everything before this position delivered: then the slot may advance to it.
       if (!inTransaction && libraryDrained(service)) events.unsafeOffer({ _tag: "SourceIdle", lsn: position })
-      if (!shouldRespond) return
-      Runtime.runFork(runtime)(sendStatus)
-      replyRequested = Runtime.runSync(runtime)(Ref.get(options.acked)) < position
+      // Only the latest keepalive counts: a ping answered with everything confirmed, or a plain one, clears it.
+      replyRequested = shouldRespond && Runtime.runSync(runtime)(Ref.get(options.acked)) < position
+      if (shouldRespond) Runtime.runFork(runtime)(sendStatus)
     })
     service.on("error", fail)
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Queue, Ref, Schedule } from "effect"
-import { run } from "../../../src/engine/Engine.js"
+import { Effect, Exit, Fiber, Metric, Queue, Ref, Schedule } from "effect"
+import { documentsQuarantined, run } from "../../../src/engine/Engine.js"
 import type { IndexPlan } from "../../../src/schema/IndexPlan.js"
 import { commit, itemsPlan, type JournalEntry, layers, makeWorld, type MemoryWorld, rowChange } from "../../support/memory.js"
 
@@ -115,11 +115,14 @@ describe("engine", () => {
       yield* Ref.set(world.rows, new Map([["1", "{}"], ["2", "{}"]]))
       yield* Ref.set(world.poison, new Set(["2"]))
       yield* Queue.offerAll(world.events, [rowChange("insert", 1), rowChange("insert", 2), commit(50n)])
+      const counter = Metric.tagged(documentsQuarantined, "index", "items")
+      const before = (yield* Metric.value(counter)).count
       const fiber = yield* start(world, { ...itemsPlan, onError: "skip" })
       yield* eventually(Ref.get(world.journal), (j) => acks(j).length > 0)
       yield* Fiber.interrupt(fiber)
       expect([...(yield* Ref.get(world.index)).keys()]).toEqual(["1"])
       expect(acks(yield* Ref.get(world.journal))).toEqual([50n])
+      expect((yield* Metric.value(counter)).count - before).toBe(1)
     }))
 
   it.live("seeds every existing row in chunks, checkpoints, and does not re-seed after a restart", () =>
