@@ -41,6 +41,9 @@ const addAll = (into: Map<string, Set<string>>, index: string, ids: Iterable<str
   for (const id of ids) set.add(id)
 }
 
+/** Documents built and written per statement and bulk call. */
+const BUILD_CHUNK = 2000
+
 /** Every root key of an index, as document ids. */
 const allDocumentIds = (plan: IndexPlan) =>
   Effect.gen(function*() {
@@ -115,24 +118,27 @@ export const processBatch = (items: ReadonlyArray<WorkItem>, context: BatchConte
     let documents = 0
     const refresh = context.refresh()
     for (const target of [live, ...seedTargets.values()]) {
-      const operations: Array<WriteOperation> = []
       for (const [index, ids] of target.ids) {
         const plan = context.plans.get(index)
         if (plan === undefined || ids.size === 0) continue
-        const built = yield* builder.build(plan, [...ids]).pipe(Effect.annotateLogs("index", index))
-        documents += built.length
-        for (const doc of built) {
-          operations.push(doc.json === null
-            ? { _tag: "Delete", index, id: doc.id }
-            : { _tag: "Upsert", index, id: doc.id, json: doc.json })
+        // One change can affect many documents (a renamed product, a truncated table):
+        // build and write them a chunk at a time so memory stays bounded. Each document is
+        // still built once per batch; only the last chunk asks for a refresh.
+        const all = [...ids]
+        for (let start = 0; start < all.length; start += BUILD_CHUNK) {
+          const built = yield* builder.build(plan, all.slice(start, start + BUILD_CHUNK)).pipe(Effect.annotateLogs("index", index))
+          documents += built.length
+          const operations = built.map((doc): WriteOperation =>
+            doc.json === null ? { _tag: "Delete", index, id: doc.id } : { _tag: "Upsert", index, id: doc.id, json: doc.json }
+          )
+          const last = start + BUILD_CHUNK >= all.length
+          const rejections = yield* sink.write(target.sinks, operations, { refresh: refresh && last })
+          for (const rejection of rejections) {
+            const policy = context.plans.get(rejection.index)?.onError ?? "stop"
+            if (policy === "stop") return yield* new DocumentRejected(rejection)
+            yield* context.quarantine(rejection)
+          }
         }
-      }
-      if (operations.length === 0) continue
-      const rejections = yield* sink.write(target.sinks, operations, { refresh })
-      for (const rejection of rejections) {
-        const policy = context.plans.get(rejection.index)?.onError ?? "stop"
-        if (policy === "stop") return yield* new DocumentRejected(rejection)
-        yield* context.quarantine(rejection)
       }
     }
 
