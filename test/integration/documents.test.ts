@@ -1037,6 +1037,37 @@ describe.each(IDENTITIES)("change semantics, $name", (identity) => {
   })
 })
 
+describe("fan-out of one change", () => {
+  test("one renamed belongsTo target rebuilds its 4,500 referrers (more than one build chunk)", async ({ begin, step, d }) => {
+    await begin({
+      ddl: `CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL);
+            CREATE TABLE items (id int PRIMARY KEY, product_id int, qty int NOT NULL)`,
+      before: `INSERT INTO products VALUES (1, 'old'), (2, 'other');
+               INSERT INTO items SELECT i, CASE WHEN i <= 4500 THEN 1 ELSE 2 END, i FROM generate_series(1, 4600) AS i`,
+      indexes: {
+        items: {
+          table: "items",
+          primaryKey: "id",
+          fields: {
+            qty: t.integer({ required: true }),
+            product: t.belongsTo({ table: "products", column: "product_id", primaryKey: "id", fields: { name: t.text({ required: true }) } })
+          }
+        }
+      }
+    })
+    await step("UPDATE products SET name = 'renamed' WHERE id = 1")
+    const count = async (name: string) => {
+      await d.raw("POST", `/${d.prefix}items/_refresh`)
+      const response = await d.raw("POST", `/${d.prefix}items/_count`, { query: { term: { "product.name.keyword": name } } })
+      const body: { count: number } = JSON.parse(response.text)
+      return body.count
+    }
+    expect(await count("renamed")).toBe(4500)
+    expect(await count("old")).toBe(0)
+    expect(await count("other")).toBe(100)
+  })
+})
+
 describe("truncate", () => {
   test("TRUNCATE of a related table rebuilds the documents that read it", async ({ begin, step, all }) => {
     await begin({
