@@ -32,7 +32,7 @@ export const layer = (config: ResolvedConfig) => {
   const postgres = Layer.merge(
     PostgresChangeSource.layer({ source: config.source, plans: config.indexes }),
     PostgresDocumentBuilder.layer(config.indexes)
-  ).pipe(Layer.provide(PgDatabase.layer(config.source)))
+  ).pipe(Layer.provide(PgDatabase.catalogLayer(config.indexes).pipe(Layer.provideMerge(PgDatabase.layer(config.source)))))
   const sinks = Fanout.layer([
     ...(openSearch.length > 0 ? [OpenSearchSink.make(openSearch, config.prefix)] : []),
     ...(stdout.length > 0 ? [StdoutSink.make(stdout)] : [])

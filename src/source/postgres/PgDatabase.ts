@@ -4,14 +4,15 @@
  * enabled indexes read, checked against the config.
  */
 import { PgClient } from "@effect/sql-pg"
-import type { SqlClient } from "@effect/sql/SqlClient"
-import { Effect, Layer } from "effect"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Context, Effect, Layer } from "effect"
 import { Pool } from "pg"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import { checkIndexAgainstCatalog, readTable, tablesOf, type TableInfo } from "./catalog.js"
 import { clientConfig } from "./connection.js"
+import { Catalog } from "./documentSql.js"
 import { isTransient } from "./sqlErrors.js"
 
 export const layer = (source: ResolvedSource) =>
@@ -56,3 +57,15 @@ export const loadTables = (
     }
     return tables
   })
+
+/** The catalog of every table the enabled indexes read, read and checked once for the source and the builder. */
+export class PgCatalog extends Context.Tag("flusso/PgCatalog")<PgCatalog, Catalog>() {}
+
+/** Requires the read pool (`layer`). */
+export const catalogLayer = (plans: ReadonlyArray<IndexPlan>) =>
+  Layer.effect(
+    PgCatalog,
+    Effect.flatMap(SqlClient, (sql) => loadTables(sql, plans.filter((p) => p.enabled))).pipe(
+      Effect.map((tables) => new Catalog(tables))
+    )
+  )

@@ -12,8 +12,8 @@ import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import { type ChangeSource, ChangeSourceTag } from "../ChangeSource.js"
 import { tablesOf, type TableInfo } from "./catalog.js"
 import { clientConfig } from "./connection.js"
-import { Catalog, snapshotStatement } from "./documentSql.js"
-import { loadTables } from "./PgDatabase.js"
+import { snapshotStatement } from "./documentSql.js"
+import { PgCatalog } from "./PgDatabase.js"
 import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
 import { replicationStream } from "./replicationStream.js"
 import { classify } from "./sqlErrors.js"
@@ -54,8 +54,8 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const sql = yield* SqlClient
     const plans = options.plans.filter((p) => p.enabled)
     yield* checkWalLevel(sql)
-    const tables = yield* loadTables(sql, plans)
-    const catalog = new Catalog(tables)
+    const catalog = yield* PgCatalog
+    const tables = catalog.tables
     for (const plan of plans) {
       const table = tables.get(plan.qualifiedTable)
       const problem = table && checkReplicaIdentity(plan, table)
@@ -102,5 +102,5 @@ export const make = (options: PostgresChangeSourceOptions) =>
     return source
   })
 
-/** Requires the read pool (`PgDatabase.layer`). */
+/** Requires the read pool and the catalog (`PgDatabase.layer`, `PgDatabase.catalogLayer`). */
 export const layer = (options: PostgresChangeSourceOptions) => Layer.effect(ChangeSourceTag, make(options))

@@ -8,8 +8,8 @@ import { Effect, Either, Layer, Schema } from "effect"
 import { decodeDocumentId, encodeDocumentId } from "../../schema/documentId.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import { type BuiltDocument, type DocumentBuilder, DocumentBuilderTag } from "../DocumentBuilder.js"
-import { Catalog, documentStatement } from "./documentSql.js"
-import { loadTables } from "./PgDatabase.js"
+import { documentStatement } from "./documentSql.js"
+import { PgCatalog } from "./PgDatabase.js"
 import { compile, resolve as resolveChanges } from "./resolution.js"
 import { classify } from "./sqlErrors.js"
 
@@ -19,7 +19,7 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient
     const enabled = plans.filter((p) => p.enabled)
-    const catalog = new Catalog(yield* loadTables(sql, enabled))
+    const catalog = yield* PgCatalog
     const resolutions = enabled.map((plan) => compile(plan, catalog))
     const statements = new Map(resolutions.map(({ plan, refsTables }) => [plan.name, documentStatement(plan, catalog, refsTables)]))
     for (const { plan, refsTables, diagnostics } of resolutions) {
@@ -60,5 +60,5 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
     return builder
   })
 
-/** Requires the read pool (`PgDatabase.layer`). */
+/** Requires the read pool and the catalog (`PgDatabase.layer`, `PgDatabase.catalogLayer`). */
 export const layer = (plans: ReadonlyArray<IndexPlan>) => Layer.effect(DocumentBuilderTag, make(plans))

@@ -22,8 +22,6 @@ const quoteLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 
 export const tableName = (ref: TableRef): string => `${quoteIdent(ref.schema)}.${quoteIdent(ref.table)}`
 
-export const qualifiedName = (plan: IndexPlan): string => tableName(plan)
-
 /** Bound parameters of one statement; the first `reserved` are the key arrays. */
 class Params {
   readonly values: Array<string> = []
