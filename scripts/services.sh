@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Real PostgreSQL 15 (wal_level=logical) and a real OpenSearch 2.19 node without Docker.
 #
-#   scripts/services.sh up     start both (idempotent), print their URLs as env lines
-#   scripts/services.sh env    print the env lines of the running services
-#   scripts/services.sh down   stop both
+#   scripts/services.sh up [postgres]   start both (or only PostgreSQL; idempotent), print their URLs as env lines
+#   scripts/services.sh env             print the env lines of the running services
+#   scripts/services.sh down            stop what runs
 #
+# Ports are below 32768, outside the ephemeral range (32768-60999): a client reconnecting
+# to a stopped server on an ephemeral port can be handed that very port as its own source
+# port, connect to itself, and keep the restarted server from binding it.
 # PostgreSQL runs from Debian's server binaries as the `postgres` OS user (initdb refuses
 # root). OpenSearch runs in a local JVM from Maven Central artifacts (codelibs runner),
 # resolved once into .cache/. Any start failure exits non-zero with the log's tail: a
@@ -53,7 +56,7 @@ pg_up() {
     as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$STATE/pg/initdb.log" 2>&1 \
       || { tail -20 "$STATE/pg/initdb.log" >&2; die "initdb failed (log: $STATE/pg/initdb.log)"; }
   fi
-  port=$(free_port 54320 54399)
+  port=$(free_port 15432 15499)
   as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/pg/server.log" -w -t 60 start -o \
     "-p $port -k $STATE/pg -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40 -c max_connections=300 -c wal_sender_timeout=60s -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     >/dev/null 9>&- || { tail -20 "$STATE/pg/server.log" >&2; die "PostgreSQL did not start (log: $STATE/pg/server.log)"; }
@@ -117,6 +120,7 @@ YML
 os_down() {
   [ -f "$STATE/os/pid" ] || return 0
   local pid; pid=$(cat "$STATE/os/pid")
+  kill -CONT "$pid" 2>/dev/null || true   # a frozen (SIGSTOPped) node would ignore SIGTERM
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -9 "$pid" 2>/dev/null || true
@@ -125,13 +129,16 @@ os_down() {
 
 write_env() {
   local pg os
-  pg=$(cat "$STATE/pg/port"); os=$(cat "$STATE/os/port")
-  cat >"$ENV_FILE" <<ENV
-export FLUSSO_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg/postgres
-export FLUSSO_TEST_OPENSEARCH_URL=http://127.0.0.1:$os
-export DATABASE_URL=postgres://postgres@127.0.0.1:$pg/postgres
-export PRIMARY_OPENSEARCH_URL=http://127.0.0.1:$os
-ENV
+  pg=$(cat "$STATE/pg/port")
+  {
+    echo "export FLUSSO_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg/postgres"
+    echo "export DATABASE_URL=postgres://postgres@127.0.0.1:$pg/postgres"
+    if [ -f "$STATE/os/port" ]; then
+      os=$(cat "$STATE/os/port")
+      echo "export FLUSSO_TEST_OPENSEARCH_URL=http://127.0.0.1:$os"
+      echo "export PRIMARY_OPENSEARCH_URL=http://127.0.0.1:$os"
+    fi
+  } >"$ENV_FILE"
 }
 
 # `up`/`down` from several shells at once (npm test, the example, vitest's globalSetup)
@@ -141,9 +148,10 @@ lock() { mkdir -p "$STATE"; exec 9>"$STATE/lock"; flock -w 900 9 || die "timed o
 
 case "${1:-}" in
   up)
+    case "${2:-all}" in all | postgres) ;; *) echo "usage: $0 up [postgres]" >&2; exit 2 ;; esac
     lock
     pg_up
-    os_up
+    [ "${2:-all}" = postgres ] || os_up
     write_env
     cat "$ENV_FILE"
     ;;
@@ -159,7 +167,7 @@ case "${1:-}" in
     log "stopped"
     ;;
   *)
-    echo "usage: $0 up|env|down" >&2
+    echo "usage: $0 up [postgres]|env|down" >&2
     exit 2
     ;;
 esac

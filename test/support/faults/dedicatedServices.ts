@@ -25,8 +25,15 @@ export interface DedicatedServices {
   readonly stopOpenSearch: () => Promise<void>
   /** Starts OpenSearch again with its previous command line; resolves once it is yellow. */
   readonly startOpenSearch: () => Promise<void>
-  /** `pg_ctl restart -m fast -w`: every connection (the replication one too) is dropped. */
-  readonly restartPostgres: () => Promise<void>
+  /** SIGSTOPs the OpenSearch JVM: requests are accepted by the kernel but time out, not refused. */
+  readonly freezeOpenSearch: () => void
+  /** SIGCONTs it: it processes what queued up meanwhile. */
+  readonly thawOpenSearch: () => void
+  /**
+   * `pg_ctl restart -m fast -w -t <timeoutSeconds>` (default 60): every connection (the
+   * replication one too) is dropped. Fails when the server has not restarted in time.
+   */
+  readonly restartPostgres: (timeoutSeconds?: number) => Promise<void>
   /** `scripts/services.sh down` and the temp dir removed; safe to call twice. */
   readonly down: () => Promise<void>
 }
@@ -58,7 +65,12 @@ const alive = (pid: number): boolean => {
   }
 }
 
-export const startDedicatedServices = async (): Promise<DedicatedServices> => {
+export interface DedicatedOptions {
+  /** Start only PostgreSQL (`scripts/services.sh up postgres`); `opensearchUrl` is then the shared one. */
+  readonly postgresOnly?: boolean
+}
+
+export const startDedicatedServices = async (options: DedicatedOptions = {}): Promise<DedicatedServices> => {
   const dir = mkdtempSync("/tmp/flusso-fault-")
   // The postgres OS user must reach $dir/pg.
   chmodSync(dir, 0o755)
@@ -72,14 +84,14 @@ export const startDedicatedServices = async (): Promise<DedicatedServices> => {
     if (r.code !== 0) process.stderr.write(`[fault services] down failed: ${r.stderr}\n`)
     rmSync(dir, { recursive: true, force: true })
   }
-  const up = await run("bash", [script, "up"], env)
+  const up = await run("bash", [script, "up", ...(options.postgresOnly ? ["postgres"] : [])], env)
   if (up.code !== 0) {
     await down()
     throw new Error(`scripts/services.sh up (FLUSSO_SERVICES_DIR=${dir}) failed:\n${up.stderr}`)
   }
   const vars = parseEnvLines(up.stdout)
   const databaseUrl = vars["FLUSSO_TEST_DATABASE_URL"]
-  const opensearchUrl = vars["FLUSSO_TEST_OPENSEARCH_URL"]
+  const opensearchUrl = options.postgresOnly ? process.env["FLUSSO_TEST_OPENSEARCH_URL"] : vars["FLUSSO_TEST_OPENSEARCH_URL"]
   if (!databaseUrl || !opensearchUrl) {
     await down()
     throw new Error(`scripts/services.sh up printed no URLs:\n${up.stdout}`)
@@ -88,7 +100,9 @@ export const startDedicatedServices = async (): Promise<DedicatedServices> => {
   const pidFile = path.join(dir, "os", "pid")
   const osPid = () => Number(readFileSync(pidFile, "utf8").trim())
   // The JVM's own argv, read while it runs: restarting with it keeps data path, port and cluster name.
-  const osCommand = readFileSync(`/proc/${osPid()}/cmdline`, "utf8").split("\0").filter((a) => a.length > 0)
+  const osCommand = options.postgresOnly
+    ? []
+    : readFileSync(`/proc/${osPid()}/cmdline`, "utf8").split("\0").filter((a) => a.length > 0)
 
   const stopOpenSearch = async () => {
     const pid = osPid()
@@ -111,11 +125,14 @@ export const startDedicatedServices = async (): Promise<DedicatedServices> => {
     }, 90_000)
   }
 
-  const restartPostgres = async () => {
+  const freezeOpenSearch = () => process.kill(osPid(), "SIGSTOP")
+  const thawOpenSearch = () => process.kill(osPid(), "SIGCONT")
+
+  const restartPostgres = async (timeoutSeconds = 60) => {
     const data = path.join(dir, "pg", "data")
-    const r = await run("runuser", ["-u", "postgres", "--", `${PG_BIN}/pg_ctl`, "-D", data, "-l", path.join(dir, "pg", "server.log"), "-m", "fast", "-w", "-t", "60", "restart"])
+    const r = await run("runuser", ["-u", "postgres", "--", `${PG_BIN}/pg_ctl`, "-D", data, "-l", path.join(dir, "pg", "server.log"), "-m", "fast", "-w", "-t", String(timeoutSeconds), "restart"])
     if (r.code !== 0) throw new Error(`pg_ctl restart failed (${r.code}): ${r.stderr}${r.stdout}`)
   }
 
-  return { databaseUrl, opensearchUrl, dir, stopOpenSearch, startOpenSearch, restartPostgres, down }
+  return { databaseUrl, opensearchUrl, dir, stopOpenSearch, startOpenSearch, freezeOpenSearch, thawOpenSearch, restartPostgres, down }
 }
