@@ -1,30 +1,36 @@
 /**
- * The sync as one structured-concurrency program over the four service ports: a capture
- * fiber feeding a bounded queue (a full queue pauses replication: memory stays bounded),
- * one backfill fiber per index some sink has not seeded, the worker that takes batches
- * off the queue and processes them in order, and, when given a command queue, the
- * reader of commands (a reindex: one more backfill, into a new generation). Transient
- * failures are retried with a capped, jittered backoff; anything else ends the run with
- * its message (a failed reindex only fails its command).
+ * The sync as one structured-concurrency program over the four service ports, sibling
+ * fibers under one scope:
+ * - capture: the live stream into a bounded queue (a full queue pauses replication:
+ *   memory stays bounded);
+ * - worker: batches off the queue, processed in order (`processBatch`), each retried
+ *   while its failure is transient;
+ * - seeding: one bounded backfill pass per index some sink has not seeded (`backfill`),
+ *   beside the live batches;
+ * - control, when given a command queue: a reindex is one more backfill, into a new
+ *   generation.
+ * Anything not transient ends the run with its message (a failed reindex only fails its
+ * command).
  */
-import { Deferred, Effect, Metric, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { Deferred, Effect, Metric, Option, Queue, Ref, Stream } from "effect"
 import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
-import type { EngineError } from "../errors.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
-import { ChangeSourceTag } from "../source/ChangeSource.js"
-import { type Rejection, SinkTag } from "../sink/Sink.js"
+import { ChangeSourceTag, type SourceEvent } from "../source/ChangeSource.js"
+import { type Rejection, type SinkIndex, SinkTag } from "../sink/Sink.js"
 import { backfill } from "./backfill.js"
 import { type EngineCommand, type Reindex, ReindexRefused } from "./EngineCommand.js"
-import { failSeeds, processBatch } from "./processBatch.js"
-import type { WorkItem } from "./WorkItem.js"
+import { processBatch } from "./processBatch.js"
+import { retryTransient } from "./transient.js"
 
 export interface EngineOptions {
   readonly indexes: ReadonlyArray<IndexPlan>
   readonly batch: { readonly maxChanges: number; readonly maxDelayMs: number }
   /** Skip seeding entirely (`run --skip-backfill`). */
   readonly skipBackfill?: boolean
-  /** Root keys per backfill chunk. */
+  /** Root keys per backfill chunk (default 1000). */
   readonly backfillChunk?: number
+  /** Backfill chunks in flight per index (default 2). */
+  readonly backfillConcurrency?: number
   /** Requests read while the engine runs (`EngineCommand.reindex` sends one). */
   readonly commands?: Queue.Dequeue<EngineCommand>
 }
@@ -33,15 +39,6 @@ export interface EngineOptions {
 export const documentsQuarantined = Metric.counter("flusso_documents_quarantined_total", {
   description: "documents a sink refused and flusso skipped"
 })
-
-const isTransient = (error: EngineError) => error._tag === "SourceUnavailable" || error._tag === "SinkUnavailable"
-
-/** Retries of a failing batch: exponential from 100 ms, jittered, capped at 30 s, for as long as the failure is transient. */
-export const batchRetry = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.jittered,
-  Schedule.union(Schedule.spaced("30 seconds")),
-  Schedule.whileInput(isTransient)
-)
 
 export const run = (options: EngineOptions) =>
   Effect.gen(function*() {
@@ -52,30 +49,33 @@ export const run = (options: EngineOptions) =>
     const byName = new Map(plans.map((p) => [p.name, p]))
 
     const targets = yield* sink.ensureIndexes(plans)
-    const queue = yield* Queue.bounded<WorkItem>(Math.max(1024, options.batch.maxChanges * 8))
+    const queue = yield* Queue.bounded<SourceEvent>(Math.max(1024, options.batch.maxChanges * 8))
     const quarantined = yield* Ref.make<ReadonlyArray<Rejection>>([])
+    const quarantine = (rejection: Rejection) =>
+      Ref.update(quarantined, (list) => [...list.slice(-999), rejection]).pipe(
+        Effect.zipRight(Metric.increment(Metric.tagged(documentsQuarantined, "index", rejection.index))),
+        Effect.zipRight(Effect.logWarning(`quarantined document ${rejection.id}: ${rejection.reason}`)),
+        Effect.annotateLogs({ index: rejection.index, sink: rejection.sink })
+      )
 
     const capture = source.changes.pipe(Stream.runForEach((event) => Queue.offer(queue, event)))
 
+    // A batch that did not fill closed on time: the pipeline keeps up, so what it wrote is
+    // made searchable at once. A full batch means a backlog: the refresh interval bounds
+    // staleness until it is worked off. A batch that needed retries ends an outage: refresh.
     const worker = Stream.fromQueue(queue).pipe(
       Stream.groupedWithin(options.batch.maxChanges, `${options.batch.maxDelayMs} millis`),
       Stream.mapEffect((chunk) => {
         const items = [...chunk]
-        return processBatch(items, {
-          plans: byName,
-          sinks: sink.names,
-          refresh: () => Option.getOrElse(queue.unsafeSize(), () => 0) === 0,
-          quarantine: (rejection) =>
-            Ref.update(quarantined, (list) => [...list.slice(-999), rejection]).pipe(
-              Effect.zipRight(Metric.increment(Metric.tagged(documentsQuarantined, "index", rejection.index))),
-              Effect.zipRight(Effect.logWarning(`quarantined document ${rejection.id}: ${rejection.reason}`)),
-              Effect.annotateLogs({ index: rejection.index, sink: rejection.sink })
-            )
-        }).pipe(
-          Effect.tapError((error) => (isTransient(error) ? Effect.logWarning(`batch failed, retrying: ${error.message}`) : Effect.void)),
-          Effect.retry(batchRetry),
-          Effect.tapError((error) => failSeeds(items, error))
-        )
+        let attempts = 0
+        return retryTransient("batch", Effect.suspend(() =>
+          processBatch(items, {
+            plans: byName,
+            sinks: sink.names,
+            refresh: items.length < options.batch.maxChanges || attempts++ > 0,
+            quarantine
+          })
+        ))
       }),
       Stream.runDrain
     )
@@ -90,14 +90,36 @@ export const run = (options: EngineOptions) =>
             ? seed.pipe(Effect.map(Option.some), Effect.ensuring(Ref.update(seedingNow, (set) => new Set([...set].filter((i) => i !== index)))))
             : Effect.succeed(Option.none<A>())
       )
-    const chunkSize = options.backfillChunk ?? 1000
+    const backfillOptions = {
+      chunkSize: options.backfillChunk ?? 1000,
+      concurrency: options.backfillConcurrency ?? 2,
+      quarantine
+    }
+
+    /**
+     * `--skip-backfill`: a generation that serves already (a first run) gets its
+     * steady-state settings, unseeded; one being built for a new shape keeps the old one
+     * serving until a run seeds it.
+     */
+    const withoutSeeding = (target: SinkIndex) =>
+      target.serving
+        ? Effect.logWarning(`not seeded (--skip-backfill): ${target.generation} holds live changes only`).pipe(
+          Effect.zipRight(sink.seeded(target))
+        )
+        : Effect.logWarning(
+          `not seeded (--skip-backfill): ${target.generation} will replace the serving generation once a run without --skip-backfill seeds it`
+        )
 
     const seeding = Effect.gen(function*() {
-      if (options.skipBackfill) return
       const pending = yield* Effect.filter(targets, (t) => checkpoints.get(t).pipe(Effect.map((c) => !c.seeded)))
+      if (options.skipBackfill) {
+        return yield* Effect.forEach(pending, (target) => withoutSeeding(target).pipe(Effect.annotateLogs("index", target.index)), {
+          discard: true
+        })
+      }
       yield* Effect.forEach(plans, (plan) => {
         const mine = pending.filter((t) => t.index === plan.name)
-        return mine.length === 0 ? Effect.void : exclusively(plan.name, backfill(plan, mine, queue, chunkSize))
+        return mine.length === 0 ? Effect.void : exclusively(plan.name, backfill(plan, mine, backfillOptions))
       }, { concurrency: "unbounded", discard: true })
     })
 
@@ -111,7 +133,7 @@ export const run = (options: EngineOptions) =>
         const started = yield* exclusively(plan.name, Effect.gen(function*() {
           const fresh = yield* sink.reindex(plan)
           yield* Effect.logInfo(`reindexing into ${fresh.map((t) => t.generation).join(", ") || "no generation"}`)
-          if (fresh.length > 0) yield* backfill(plan, fresh, queue, chunkSize)
+          if (fresh.length > 0) yield* backfill(plan, fresh, backfillOptions)
         }))
         if (Option.isNone(started)) {
           return yield* new ReindexRefused({ index: command.index, reason: "it is being seeded already; retry once that is done" })

@@ -1,56 +1,105 @@
 /**
- * Seeding one index: enumerate its root keys in key order, a chunk at a time, through the
- * same queue as live changes, and checkpoint the last flushed key so a crash resumes
- * there. Once every chunk is flushed the generation is swapped in (`Sink.seeded`) and
- * marked seeded in each sink that needed it.
+ * Seeding one index into the targets (sink + generation) that need it (pipeline.md
+ * "Backfill"). A pass is bounded: when it starts it fixes
+ * - its end, the highest root key now: rows inserted later reach the index through the
+ *   live stream, which already writes to every generation being seeded, so a pass under a
+ *   steady insert stream still ends;
+ * - the version of its writes, the position confirmed now minus one: a change the pass's
+ *   reads miss commits at or after that position, so its live write carries a higher
+ *   version and wins whatever order the two writes land in.
+ * It then enumerates root keys up to its end in key order and builds and writes chunks of
+ * them several at a time, beside the live batches rather than queued behind them. The
+ * cursor checkpointed is the last key below which every chunk is durable, so a crash
+ * resumes there; a transient failure (Postgres restart, cluster outage) retries from it
+ * and never ends the process. Once every chunk is durable each target is swapped in
+ * (`Sink.seeded`) and marked seeded.
  */
-import { Deferred, Effect, Queue } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
-import type { EngineError } from "../errors.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSourceTag } from "../source/ChangeSource.js"
-import { type SinkIndex, SinkTag } from "../sink/Sink.js"
-import type { WorkItem } from "./WorkItem.js"
+import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
+import { type Rejection, type SinkIndex, SinkTag, type WriteOperation } from "../sink/Sink.js"
+import { handleRejections } from "./processBatch.js"
+import { retryTransient } from "./transient.js"
+
+export interface BackfillOptions {
+  /** Root keys per chunk. */
+  readonly chunkSize: number
+  /** Chunks read, built and written at once. */
+  readonly concurrency: number
+  /** Where skipped rejections are recorded. */
+  readonly quarantine: (rejection: Rejection) => Effect.Effect<void>
+}
 
 const sameKey = (a: KeyValues | null, b: KeyValues | null) =>
   a === b || (a !== null && b !== null && a.length === b.length && a.every((v, i) => v === b[i]))
 
-export const backfill = (
-  plan: IndexPlan,
-  targets: ReadonlyArray<SinkIndex>,
-  queue: Queue.Enqueue<WorkItem>,
-  chunkSize: number
-) =>
+export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, options: BackfillOptions) =>
   Effect.gen(function*() {
     const source = yield* ChangeSourceTag
+    const builder = yield* DocumentBuilderTag
     const checkpoints = yield* CheckpointStoreTag
     const sink = yield* SinkTag
-    const sinks = targets.map((t) => t.sink)
+    const plans = new Map([[plan.name, plan]])
 
-    // Sinks that stopped at different keys resume from the start: seeding twice is harmless.
-    const cursors = yield* Effect.forEach(targets, (t) => checkpoints.get(t).pipe(Effect.map((c) => c.cursor)))
-    let cursor = cursors.every((c) => sameKey(c, cursors[0] ?? null)) ? cursors[0] ?? null : null
-    yield* Effect.logInfo(cursor === null ? "seeding" : `resuming seeding after key ${encodeDocumentId(cursor)}`)
+    const confirmed = yield* source.acknowledged
+    const version = confirmed > 0n ? confirmed - 1n : 0n
+    const end = yield* retryTransient("reading the last key", source.lastKey(plan))
 
-    let rows = 0
-    while (true) {
-      const keys = yield* source.snapshotKeys(plan, cursor, chunkSize)
-      const last = keys[keys.length - 1]
-      if (last === undefined) break
-      const flushed = yield* Deferred.make<void, EngineError>()
-      yield* Queue.offer(queue, { _tag: "SeedChunk", index: plan.name, ids: keys.map(encodeDocumentId), sinks, flushed })
-      yield* Deferred.await(flushed)
-      cursor = last
-      rows += keys.length
-      yield* Effect.forEach(targets, (t) => checkpoints.saveCursor(t, last), { discard: true })
-      yield* Effect.logDebug(`seeded ${rows} rows`)
-    }
+    const seedChunk = (keys: ReadonlyArray<KeyValues>) =>
+      Effect.gen(function*() {
+        const built = yield* builder.build(plan, keys.map(encodeDocumentId))
+        const operations = built.map((doc): WriteOperation =>
+          doc.json === null
+            ? { _tag: "Delete", index: plan.name, id: doc.id, version }
+            : { _tag: "Upsert", index: plan.name, id: doc.id, json: doc.json, version }
+        )
+        const rejections = yield* Effect.forEach(targets, (target) => sink.seed(target, operations), { concurrency: "unbounded" })
+        yield* handleRejections(rejections.flat(), plans, options.quarantine)
+        return keys
+      })
+
+    /** From the checkpointed cursor to `end`; resumable: it reads the cursor again when retried. */
+    const pass = Effect.gen(function*() {
+      // Sinks that stopped at different keys resume from the start: seeding twice is harmless.
+      const cursors = yield* Effect.forEach(targets, (t) => checkpoints.get(t).pipe(Effect.map((c) => c.cursor)))
+      const cursor = cursors.every((c) => sameKey(c, cursors[0] ?? null)) ? cursors[0] ?? null : null
+      yield* Effect.logInfo(
+        `${cursor === null ? "seeding" : `resuming seeding after key ${encodeDocumentId(cursor)}`} up to key ${end === null ? "(none: the table is empty)" : encodeDocumentId(end)}`
+      )
+      if (end === null) return 0
+      const chunks = Stream.paginateEffect(cursor, (after: KeyValues | null) =>
+        source.snapshotKeys(plan, { after, upTo: end, limit: options.chunkSize }).pipe(
+          Effect.map((keys) => {
+            const last = keys[keys.length - 1]
+            return [keys, keys.length < options.chunkSize || last === undefined ? Option.none() : Option.some(last)] as const
+          })
+        ))
+      let rows = 0
+      yield* chunks.pipe(
+        Stream.filter((keys) => keys.length > 0),
+        // Ordered: chunk n's result comes out after chunk n-1's, so the cursor saved is
+        // always one below which every chunk is durable.
+        Stream.mapEffect(seedChunk, { concurrency: options.concurrency }),
+        Stream.runForEach((keys) =>
+          Effect.gen(function*() {
+            const last = keys[keys.length - 1]
+            if (last === undefined) return
+            rows += keys.length
+            yield* Effect.forEach(targets, (t) => checkpoints.saveCursor(t, last), { discard: true })
+            yield* Effect.logDebug(`seeded ${rows} rows up to key ${encodeDocumentId(last)}`)
+          })
+        )
+      )
+      return rows
+    })
+    const rows = yield* retryTransient("seeding", pass)
+
     // Swapped in before it is recorded seeded: a stop between the two seeds it again
     // (from its last cursor: at once) and the idempotent swap finishes what it began.
-    for (const target of targets) {
-      yield* sink.seeded(target)
-      yield* checkpoints.markSeeded(target)
-    }
-    yield* Effect.logInfo(`seeded: ${rows} rows`)
+    yield* retryTransient("swapping in the seeded generation", Effect.forEach(targets, (target) =>
+      sink.seeded(target).pipe(Effect.zipRight(checkpoints.markSeeded(target))), { discard: true }))
+    yield* Effect.logInfo(`seeded: ${rows} rows (version ${version})`)
   }).pipe(Effect.annotateLogs("index", plan.name))

@@ -1,7 +1,12 @@
 /**
  * The Sink port: where documents go. One service stands for every configured sink (a
- * fan-out layer composes several); operations name the sinks they are for so a backfill
- * writes only to sinks that still need seeding.
+ * fan-out layer composes several). Live writes name the sinks they are for; a backfill
+ * seeds one target (sink + generation) at a time, so it writes only where seeding is needed.
+ *
+ * Every write carries a version that orders the builds it came from (pipeline.md
+ * "Ordering and correctness"): a sink that can be reached by a write after a newer one
+ * (a request given up on, executed later) keeps the newer, so writes of one document
+ * may be issued concurrently.
  */
 import type { Effect } from "effect"
 import { Context } from "effect"
@@ -14,12 +19,16 @@ export interface UpsertDocument {
   readonly id: string
   /** The document as JSON text. */
   readonly json: string
+  /** Orders builds: a write never replaces one of a higher version. */
+  readonly version: bigint
 }
 
 export interface DeleteDocument {
   readonly _tag: "Delete"
   readonly index: string
   readonly id: string
+  /** Orders builds: a delete never removes a document of a higher version. */
+  readonly version: bigint
 }
 
 export type WriteOperation = UpsertDocument | DeleteDocument
@@ -38,6 +47,8 @@ export interface SinkIndex {
   readonly index: string
   /** The physical name seeding state is kept under (the OpenSearch generation). */
   readonly generation: string
+  /** Readers see it already: a first run seeds the generation that serves. */
+  readonly serving: boolean
 }
 
 export interface Sink {
@@ -57,15 +68,18 @@ export interface Sink {
    */
   readonly reindex: (plan: IndexPlan) => Effect.Effect<ReadonlyArray<SinkIndex>, SinkError>
   /**
-   * Writes and makes durable (a flush) every operation, in order per document, to the
-   * given sinks. Succeeds with the items refused; fails only when a sink is unreachable
-   * after its retries or refuses the request itself.
+   * Writes and makes durable (a flush) every live operation to the given sinks: every
+   * generation each index writes to. Succeeds with the items refused; fails only when a
+   * sink is unreachable after its retries or refuses the request itself.
    */
-  readonly write: (
-    sinks: ReadonlyArray<string>,
-    operations: ReadonlyArray<WriteOperation>,
-    options: { readonly refresh: boolean }
-  ) => Effect.Effect<ReadonlyArray<Rejection>, SinkError>
+  readonly write: (sinks: ReadonlyArray<string>, operations: ReadonlyArray<WriteOperation>) => Effect.Effect<ReadonlyArray<Rejection>, SinkError>
+  /**
+   * Makes everything written live so far searchable where readers look (sinks whose
+   * searches are near-real-time would otherwise show it only at their next periodic refresh).
+   */
+  readonly refresh: (sinks: ReadonlyArray<string>) => Effect.Effect<void, SinkError>
+  /** Writes and makes durable backfill operations into the one generation being seeded; the items refused. */
+  readonly seed: (target: SinkIndex, operations: ReadonlyArray<WriteOperation>) => Effect.Effect<ReadonlyArray<Rejection>, SinkError>
   /**
    * The generation is fully seeded in that sink: give it its steady-state settings, make
    * it the one readers see and the only one written to, and retire those it supersedes.
@@ -73,17 +87,17 @@ export interface Sink {
    */
   readonly seeded: (target: SinkIndex) => Effect.Effect<void, SinkError>
   /**
+   * Removes every document of a logical index from the given sinks (its root table was
+   * truncated); durable when it succeeds.
+   */
+  readonly truncate: (sinks: ReadonlyArray<string>, index: string) => Effect.Effect<void, SinkError>
+  /**
    * The ids of documents of logical index `index` whose hidden refs field
    * (`REFS_FIELD`, `schema.table:key` strings) holds any of `refs`, across every
    * generation the index currently writes to; it sees every write that completed before
    * the call. How a delete of a related row without its old values (no REPLICA IDENTITY
    * FULL) finds the documents to rebuild. A sink that cannot search answers `[]`.
    */
-  /**
-   * Removes every document of a logical index from the given sinks (its root table was
-   * truncated); durable when it succeeds.
-   */
-  readonly truncate: (sinks: ReadonlyArray<string>, index: string) => Effect.Effect<void, SinkError>
   readonly referencing: (index: string, refs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, SinkError>
 }
 

@@ -28,7 +28,16 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
     names: [...owner.keys()],
     ensureIndexes: (plans) =>
       Effect.forEach(members, (member) => member.ensureIndexes(plans)).pipe(Effect.map((all) => all.flat())),
-    write: (names, operations, options) =>
+    refresh: (names) =>
+      Effect.gen(function* () {
+        const grouped = new Map<Sink, Array<string>>()
+        for (const name of names) {
+          const member = yield* ownerOf(name)
+          grouped.set(member, [...(grouped.get(member) ?? []), name])
+        }
+        yield* Effect.forEach([...grouped], ([member, memberNames]) => member.refresh(memberNames), { concurrency: "unbounded", discard: true })
+      }),
+    write: (names, operations) =>
       Effect.gen(function* () {
         // Group the requested names by member so each member gets one call.
         const grouped = new Map<Sink, Array<string>>()
@@ -38,11 +47,12 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
         }
         const rejections = yield* Effect.forEach(
           [...grouped],
-          ([member, memberNames]) => member.write(memberNames, operations, options),
+          ([member, memberNames]) => member.write(memberNames, operations),
           { concurrency: "unbounded" }
         )
         return rejections.flat()
       }),
+    seed: (target, operations) => Effect.flatMap(ownerOf(target.sink), (member) => member.seed(target, operations)),
     reindex: (plan) => Effect.forEach(members, (member) => member.reindex(plan)).pipe(Effect.map((all) => all.flat())),
     seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target)),
     truncate: (names, index) =>

@@ -16,8 +16,21 @@ import type { IndexPlan } from "../schema/IndexPlan.js"
  */
 export type RowValues = Readonly<Record<string, string | null | undefined>>
 
+/**
+ * The committed transaction a change belongs to. The source streams a commit before the
+ * database shows it to other sessions, so a build waits until `xid` is visible
+ * (`DocumentBuilder.awaitVisible`); `commitLsn` orders transactions and so the builds
+ * that follow them: it is the version their writes carry.
+ */
+export interface Origin {
+  /** The transaction id (32 bits, as the stream sends it). */
+  readonly xid: number
+  /** Where the transaction's commit record starts; strictly increasing along the stream. */
+  readonly commitLsn: bigint
+}
+
 /** One row change. `old` is the key (or, with REPLICA IDENTITY FULL, the whole old row) when Postgres sends it. */
-export interface RowChange {
+export interface RowChange extends Origin {
   readonly _tag: "RowChange"
   /** `schema.table` */
   readonly table: string
@@ -26,7 +39,7 @@ export interface RowChange {
   readonly old: RowValues | null
 }
 
-export interface TableTruncated {
+export interface TableTruncated extends Origin {
   readonly _tag: "TableTruncated"
   readonly tables: ReadonlyArray<string>
 }
@@ -59,12 +72,23 @@ export interface ChangeSource {
   readonly changes: Stream.Stream<SourceEvent, SourceError>
   /** Confirms that every change up to `lsn` is flushed; monotonic, never waits. */
   readonly ack: (lsn: bigint) => Effect.Effect<void>
-  /** Root keys of an index in key order, strictly after `after`, at most `limit`. */
-  readonly snapshotKeys: (
-    plan: IndexPlan,
-    after: KeyValues | null,
-    limit: number
-  ) => Effect.Effect<ReadonlyArray<KeyValues>, SourceError>
+  /**
+   * The position confirmed so far: every transaction whose commit ends at or before it
+   * is flushed, and every other one commits at or after it.
+   */
+  readonly acknowledged: Effect.Effect<bigint>
+  /** Root keys of an index that are documents, in key order: after `after`, up to `upTo` (both when not null), at most `limit`. */
+  readonly snapshotKeys: (plan: IndexPlan, range: KeyRange) => Effect.Effect<ReadonlyArray<KeyValues>, SourceError>
+  /** The highest root key of the index's table now (document or not); null when it is empty. */
+  readonly lastKey: (plan: IndexPlan) => Effect.Effect<KeyValues | null, SourceError>
+}
+
+export interface KeyRange {
+  /** Exclusive lower bound. */
+  readonly after: KeyValues | null
+  /** Inclusive upper bound. */
+  readonly upTo: KeyValues | null
+  readonly limit: number
 }
 
 export class ChangeSourceTag extends Context.Tag("flusso/ChangeSource")<ChangeSourceTag, ChangeSource>() {}

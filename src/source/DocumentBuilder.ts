@@ -34,6 +34,12 @@ export interface BuiltDocument {
 }
 
 export interface DocumentBuilder {
+  /**
+   * Completes once every transaction in `xids` (`Origin.xid`) is visible to reads that
+   * start afterwards: a source may stream a commit before the database shows it, and a
+   * resolve or build that read the state before it would never be corrected.
+   */
+  readonly awaitVisible: (xids: ReadonlyArray<number>) => Effect.Effect<void, SourceError>
   readonly resolve: (changes: ReadonlyArray<Change>) => Effect.Effect<Resolution, SourceError>
   /** One entry per requested id, in no particular order. */
   readonly build: (plan: IndexPlan, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<BuiltDocument>, SourceError>

@@ -13,7 +13,7 @@ import type { ResolvedOpenSearchSink } from "../../src/config/ResolvedConfig.js"
 import { planIndex } from "../../src/schema/planIndex.js"
 import type { FieldPlan, IndexPlan, JoinPlan, ScalarPlan } from "../../src/schema/IndexPlan.js"
 import * as Fanout from "../../src/sink/fanout.js"
-import type { SinkIndex, WriteOperation } from "../../src/sink/Sink.js"
+import type { Sink, SinkIndex, WriteOperation } from "../../src/sink/Sink.js"
 import { convenienceAliasName, hashAliasName, metaIndexName, refsIndexName } from "../../src/sink/opensearch/names.js"
 import * as StdoutSink from "../../src/sink/stdout/StdoutSink.js"
 import * as OpenSearchSink from "../../src/sink/opensearch/OpenSearchSink.js"
@@ -93,8 +93,12 @@ const testPrefix: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRele
     })
 )
 
-const upsert = (index: string, id: string, jsonText: string): WriteOperation => ({ _tag: "Upsert", index, id, json: jsonText })
-const del = (index: string, id: string): WriteOperation => ({ _tag: "Delete", index, id })
+const upsert = (index: string, id: string, jsonText: string, version = 1n): WriteOperation => ({ _tag: "Upsert", index, id, json: jsonText, version })
+const del = (index: string, id: string, version = 1n): WriteOperation => ({ _tag: "Delete", index, id, version })
+
+/** Live writes, then searchable. */
+const writeRefreshed = (sink: Sink, names: ReadonlyArray<string>, operations: ReadonlyArray<WriteOperation>) =>
+  Effect.zipLeft(sink.write(names, operations), sink.refresh(names))
 
 const setup = (
   plans: ReadonlyArray<IndexPlan>,
@@ -154,7 +158,7 @@ describe("OpenSearch sink", () => {
     Effect.gen(function* () {
       const items = plan("items", { id: { kind: "long" }, name: { kind: "keyword" } })
       const { prefix, sink } = yield* setup([items])
-      const rejections = yield* sink.write(
+      const rejections = yield* writeRefreshed(sink,
         ["primary"],
         [
           upsert("items", "1", `{"id":1,"name":"one"}`),
@@ -163,9 +167,7 @@ describe("OpenSearch sink", () => {
           upsert("items", "2", `{"id":2,"name":"two again"}`),
           del("items", "3"),
           del("items", "404")
-        ],
-        { refresh: true }
-      )
+        ])
       expect(rejections).toEqual([])
       const alias = convenienceAliasName(prefix, "items")
       expect((yield* search(alias, { query: { match_all: {} } })).sort()).toEqual(["1", "2"])
@@ -179,7 +181,7 @@ describe("OpenSearch sink", () => {
       const nums = plan("nums", { id: { kind: "long" }, big: { kind: "long" }, price: { kind: "decimal" } })
       const { prefix, sink } = yield* setup([nums])
       const document = `{"id":1,"big":9007199254740993,"price":12345678901234567890.123456789}`
-      expect(yield* sink.write(["primary"], [upsert("nums", "1", document)], { refresh: true })).toEqual([])
+      expect(yield* writeRefreshed(sink, ["primary"], [upsert("nums", "1", document)])).toEqual([])
       const source = yield* raw("GET", `/${convenienceAliasName(prefix, "nums")}/_source/1`)
       expect(source.text).toBe(document)
       // The value is indexed exactly too (a double would have made it ...992).
@@ -198,7 +200,7 @@ describe("OpenSearch sink", () => {
       operations.push(upsert("docs", "big", `{"id":99,"body":"${big}"}`))
       // Later chunks overwrite and delete what earlier chunks wrote: order survives the split.
       operations.push(upsert("docs", "1", `{"id":1,"body":"rewritten"}`), del("docs", "2"))
-      expect(yield* sink.write(["primary"], operations, { refresh: true })).toEqual([])
+      expect(yield* writeRefreshed(sink, ["primary"], operations)).toEqual([])
       const alias = convenienceAliasName(prefix, "docs")
       const ids = yield* search(alias, { size: 100, query: { match_all: {} } })
       expect(ids.sort()).toEqual(["1", "3", "4", "5", "6", "7", "big"])
@@ -210,15 +212,13 @@ describe("OpenSearch sink", () => {
     Effect.gen(function* () {
       const items = plan("items", { id: { kind: "long" }, count: { kind: "integer" } })
       const { prefix, sink } = yield* setup([items])
-      const rejections = yield* sink.write(
+      const rejections = yield* writeRefreshed(sink,
         ["primary"],
         [
           upsert("items", "ok", `{"id":1,"count":3}`),
           upsert("items", "bad", `{"id":2,"count":"many"}`),
           upsert("items", "stray", `{"id":3,"unknown":true}`)
-        ],
-        { refresh: true }
-      )
+        ])
       expect(rejections.map((r) => [r.sink, r.index, r.id])).toEqual([
         ["primary", "items", "bad"],
         ["primary", "items", "stray"]
@@ -233,11 +233,9 @@ describe("OpenSearch sink", () => {
     Effect.gen(function* () {
       const parts = plan("parts", { id: { kind: "long" }, code: { kind: "identifier" } })
       const { prefix, sink } = yield* setup([parts])
-      yield* sink.write(
+      yield* writeRefreshed(sink,
         ["primary"],
-        [upsert("parts", "1", `{"id":1,"code":"C-01234"}`), upsert("parts", "2", `{"id":2,"code":"D-99999"}`)],
-        { refresh: true }
-      )
+        [upsert("parts", "1", `{"id":1,"code":"C-01234"}`), upsert("parts", "2", `{"id":2,"code":"D-99999"}`)])
       const alias = convenienceAliasName(prefix, "parts")
       for (const query of ["c01234", "01234", "C-01234"]) {
         expect(yield* search(alias, { query: { match: { code: query } } })).toEqual(["1"])
@@ -253,11 +251,9 @@ describe("OpenSearch sink", () => {
       })
       const { prefix, sink } = yield* setup([tickets])
       const values = ["high", "zzz", "low", "critical", "aaa", "medium"]
-      yield* sink.write(
+      yield* writeRefreshed(sink,
         ["primary"],
-        values.map((v, i) => upsert("tickets", v, `{"id":${i},"priority":"${v}"}`)),
-        { refresh: true }
-      )
+        values.map((v, i) => upsert("tickets", v, `{"id":${i},"priority":"${v}"}`)))
       const sorted = yield* search(convenienceAliasName(prefix, "tickets"), {
         sort: [{ "priority.sort": "asc" }],
         query: { match_all: {} }
@@ -284,9 +280,7 @@ describe("OpenSearch sink", () => {
             "1",
             `{"id":1,"day":"2024-01-02","at":"2024-01-02T03:04:05.123456Z","local":"2024-01-02T03:04:05.123456","clock":"03:04:05.123456"}`
           )
-        ],
-        { refresh: false }
-      )
+        ])
       expect(rejections).toEqual([])
     })
   )
@@ -326,7 +320,7 @@ describe("OpenSearch checkpoint store", () => {
     Effect.gen(function* () {
       const prefix = yield* testPrefix
       const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
-      const target: SinkIndex = { sink: "primary", index: "users", generation: `${prefix}users_abcd1234_1` }
+      const target: SinkIndex = { sink: "primary", index: "users", generation: `${prefix}users_abcd1234_1`, serving: true }
 
       expect(yield* store.get(target)).toEqual({ seeded: false, cursor: null })
       yield* store.saveCursor(target, ["41"])
@@ -354,7 +348,7 @@ describe("OpenSearch checkpoint store", () => {
     Effect.gen(function* () {
       const prefix = yield* testPrefix
       const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
-      const target: SinkIndex = { sink: "console", index: "users", generation: "users_abcd1234" }
+      const target: SinkIndex = { sink: "console", index: "users", generation: "users_abcd1234", serving: true }
       yield* store.markSeeded(target)
       expect(yield* store.get(target)).toEqual({ seeded: true, cursor: null })
       const meta = yield* raw("HEAD", `/${metaIndexName(prefix)}`)
@@ -365,7 +359,7 @@ describe("OpenSearch checkpoint store", () => {
   it.effect("MemoryCheckpointStore round-trips", () =>
     Effect.gen(function* () {
       const store = yield* MemoryCheckpointStore.make
-      const target: SinkIndex = { sink: "s", index: "i", generation: "g" }
+      const target: SinkIndex = { sink: "s", index: "i", generation: "g", serving: true }
       yield* store.saveCursor(target, ["1", "2"])
       yield* store.markSeeded(target)
       expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["1", "2"] })
@@ -393,9 +387,8 @@ describe("OpenSearch sink: referencing", () => {
       const ids = ["1", "2", "3", "4", "5", "6", "7"]
       yield* sink.write(
         ["primary"],
-        ids.map((id) => upsert("items", id, withRefs(`{"id":${id},"name":"n${id}"}`, ["public.customers:1", `public.lines:${id}`]))),
         // No refresh asked, and the unseeded generation never refreshes on its own.
-        { refresh: false }
+        ids.map((id) => upsert("items", id, withRefs(`{"id":${id},"name":"n${id}"}`, ["public.customers:1", `public.lines:${id}`])))
       )
       // 7 hits at 2 per page.
       expect([...(yield* sink.referencing("items", ["public.customers:1"]))].sort()).toEqual(ids)
@@ -414,9 +407,7 @@ describe("OpenSearch sink: referencing", () => {
           del("items", "4"),
           // In an index with traced tables every document carries the member, `[]` when it read none of their rows.
           upsert("items", "5", withRefs(`{"id":5,"name":"no refs at all"}`, []))
-        ],
-        { refresh: false }
-      )
+        ])
       expect([...(yield* sink.referencing("items", ["public.customers:1"]))].sort()).toEqual(["1", "3", "6", "7", "8"])
       expect(yield* sink.referencing("items", ["public.lines:2"])).toEqual(["2"])
 
@@ -448,9 +439,7 @@ describe("OpenSearch sink: referencing", () => {
       yield* sink.ensureIndexes([items()])
       yield* sink.write(
         ["primary", "console"],
-        [upsert("items", "1", withRefs(`{"id":1,"name":"a"}`, ["public.tags:4"]))],
-        { refresh: false }
-      )
+        [upsert("items", "1", withRefs(`{"id":1,"name":"a"}`, ["public.tags:4"]))])
       expect(yield* sink.referencing("items", ["public.tags:4"])).toEqual(["1"])
     })
   )
@@ -579,14 +568,12 @@ describe("mapping derivation on a real cluster", () => {
     Effect.gen(function* () {
       const { prefix, sink, targets } = yield* setup([everyKind])
       const generation = (targets[0] as SinkIndex).generation
-      const rejections = yield* sink.write(
+      const rejections = yield* writeRefreshed(sink,
         ["primary"],
         [
           upsert("orders", "1", withRefs(first, ["public.customers:7", "public.companies:3", "public.lines:11", "public.lines:12"])),
           upsert("orders", "2", withRefs(second, ["public.customers:8", "public.lines:13"]))
-        ],
-        { refresh: true }
-      )
+        ])
       expect(rejections).toEqual([])
       const alias = convenienceAliasName(prefix, "orders")
 

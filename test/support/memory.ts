@@ -1,21 +1,27 @@
 /**
  * In-memory layers for the engine's four ports, for unit tests of engine invariants only
  * (anything about Postgres or OpenSearch behaviour is tested against the real services).
- * Every observable step — builds, writes, acks — lands in one ordered journal.
+ * Every observable step — visibility waits, builds, writes, seeds, refreshes, acks —
+ * lands in one ordered journal. The sink keeps versions the way OpenSearch's external
+ * versioning does: a write older than what a document holds is ignored.
  */
 import { Effect, Layer, Queue, Ref, Stream } from "effect"
 import { type Checkpoint, CheckpointStoreTag } from "../../src/checkpoint/CheckpointStore.js"
-import { SinkUnavailable } from "../../src/errors.js"
+import { SinkUnavailable, SourceUnavailable } from "../../src/errors.js"
 import { encodeDocumentId } from "../../src/schema/documentId.js"
 import type { IndexPlan } from "../../src/schema/IndexPlan.js"
 import { planIndex } from "../../src/schema/planIndex.js"
-import { ChangeSourceTag, type SourceEvent } from "../../src/source/ChangeSource.js"
+import { ChangeSourceTag, type Origin, type SourceEvent } from "../../src/source/ChangeSource.js"
 import { DocumentBuilderTag } from "../../src/source/DocumentBuilder.js"
-import { type Rejection, SinkTag, type WriteOperation } from "../../src/sink/Sink.js"
+import { type Rejection, type SinkIndex, SinkTag, type WriteOperation } from "../../src/sink/Sink.js"
 
 export type JournalEntry =
+  | { readonly step: "visible"; readonly xids: ReadonlyArray<number> }
   | { readonly step: "build"; readonly ids: ReadonlyArray<string> }
   | { readonly step: "write"; readonly sinks: ReadonlyArray<string>; readonly operations: ReadonlyArray<WriteOperation> }
+  | { readonly step: "seed"; readonly generation: string; readonly operations: ReadonlyArray<WriteOperation> }
+  | { readonly step: "refresh" }
+  | { readonly step: "keys"; readonly after: string | null; readonly upTo: string | null }
   | { readonly step: "ack"; readonly lsn: bigint }
 
 export const itemsPlan: IndexPlan = planIndex("items", {
@@ -33,11 +39,19 @@ export interface MemoryWorld {
   readonly journal: Ref.Ref<ReadonlyArray<JournalEntry>>
   /** The sink's durable state: id → JSON. */
   readonly index: Ref.Ref<ReadonlyMap<string, string>>
+  /** The version each document (or deleted document) holds in the sink. */
+  readonly versions: Ref.Ref<ReadonlyMap<string, bigint>>
   /** Writes that fail before reaching the sink, counted down. */
   readonly failWrites: Ref.Ref<number>
+  /** Key reads that fail (the database restarting), counted down. */
+  readonly failKeyReads: Ref.Ref<number>
+  /** Rows inserted (above the highest id) each time keys are read: a steady insert stream. */
+  readonly insertsPerKeyRead: Ref.Ref<number>
   /** Ids the sink refuses as item-level rejections. */
   readonly poison: Ref.Ref<ReadonlySet<string>>
   readonly checkpoints: Ref.Ref<ReadonlyMap<string, Checkpoint>>
+  /** The position the source has been acked to. */
+  readonly acked: Ref.Ref<bigint>
 }
 
 export const makeWorld = Effect.gen(function*() {
@@ -46,29 +60,79 @@ export const makeWorld = Effect.gen(function*() {
     rows: yield* Ref.make<ReadonlyMap<string, string>>(new Map()),
     journal: yield* Ref.make<ReadonlyArray<JournalEntry>>([]),
     index: yield* Ref.make<ReadonlyMap<string, string>>(new Map()),
+    versions: yield* Ref.make<ReadonlyMap<string, bigint>>(new Map()),
     failWrites: yield* Ref.make(0),
+    failKeyReads: yield* Ref.make(0),
+    insertsPerKeyRead: yield* Ref.make(0),
     poison: yield* Ref.make<ReadonlySet<string>>(new Set()),
-    checkpoints: yield* Ref.make<ReadonlyMap<string, Checkpoint>>(new Map())
+    checkpoints: yield* Ref.make<ReadonlyMap<string, Checkpoint>>(new Map()),
+    acked: yield* Ref.make(0n)
   }
   return world
 })
 
 const record = (world: MemoryWorld, entry: JournalEntry) => Ref.update(world.journal, (j) => [...j, entry])
 
+const sortedIds = (rows: ReadonlyMap<string, string>) => [...rows.keys()].map(Number).sort((a, b) => a - b)
+
+/** Applies operations as OpenSearch would with external_gte versions; the refused items. */
+const apply = (world: MemoryWorld, sink: string, operations: ReadonlyArray<WriteOperation>) =>
+  Effect.gen(function*() {
+    const failures = yield* Ref.getAndUpdate(world.failWrites, (n) => Math.max(0, n - 1))
+    if (failures > 0) return yield* new SinkUnavailable({ sink, reason: "scripted outage" })
+    const poison = yield* Ref.get(world.poison)
+    const rejections: Array<Rejection> = []
+    const index = new Map(yield* Ref.get(world.index))
+    const versions = new Map(yield* Ref.get(world.versions))
+    for (const op of operations) {
+      if (poison.has(op.id)) {
+        rejections.push({ sink, index: op.index, id: op.id, reason: "poisoned" })
+        continue
+      }
+      if ((versions.get(op.id) ?? -1n) > op.version) continue
+      versions.set(op.id, op.version)
+      if (op._tag === "Upsert") index.set(op.id, op.json)
+      else index.delete(op.id)
+    }
+    yield* Ref.set(world.index, index)
+    yield* Ref.set(world.versions, versions)
+    return rejections
+  })
+
 export const layers = (world: MemoryWorld) =>
   Layer.mergeAll(
     Layer.succeed(ChangeSourceTag, {
       changes: Stream.fromQueue(world.events),
-      ack: (lsn) => record(world, { step: "ack", lsn }),
-      snapshotKeys: (_plan, after, limit) =>
-        Ref.get(world.rows).pipe(Effect.map((rows) =>
-          [...rows.keys()].map(Number).sort((a, b) => a - b)
-            .filter((id) => after === null || id > Number(after[0]))
-            .slice(0, limit)
+      ack: (lsn) => Ref.update(world.acked, (a) => (lsn > a ? lsn : a)).pipe(Effect.zipRight(record(world, { step: "ack", lsn }))),
+      acknowledged: Ref.get(world.acked),
+      snapshotKeys: (_plan, range) =>
+        Effect.gen(function*() {
+          const failures = yield* Ref.getAndUpdate(world.failKeyReads, (n) => Math.max(0, n - 1))
+          if (failures > 0) return yield* new SourceUnavailable({ reason: "scripted restart" })
+          yield* record(world, { step: "keys", after: range.after?.[0] ?? null, upTo: range.upTo?.[0] ?? null })
+          const rows = yield* Ref.get(world.rows)
+          const keys = sortedIds(rows)
+            .filter((id) => range.after === null || id > Number(range.after[0]))
+            .filter((id) => range.upTo === null || id <= Number(range.upTo[0]))
+            .slice(0, range.limit)
             .map((id) => [String(id)])
-        ))
+          // The writer goes on meanwhile.
+          const inserts = yield* Ref.get(world.insertsPerKeyRead)
+          if (inserts > 0) {
+            const top = sortedIds(rows).at(-1) ?? 0
+            const grown = new Map(rows)
+            for (let i = 1; i <= inserts; i++) grown.set(String(top + i), `{"id":${top + i}}`)
+            yield* Ref.set(world.rows, grown)
+          }
+          return keys
+        }),
+      lastKey: () => Ref.get(world.rows).pipe(Effect.map((rows) => {
+        const top = sortedIds(rows).at(-1)
+        return top === undefined ? null : [String(top)]
+      }))
     }),
     Layer.succeed(DocumentBuilderTag, {
+      awaitVisible: (xids) => record(world, { step: "visible", xids }),
       resolve: (changes) =>
         Effect.sync(() => {
           const ids = new Set<string>()
@@ -89,26 +153,12 @@ export const layers = (world: MemoryWorld) =>
     }),
     Layer.succeed(SinkTag, {
       names: ["memory"],
-      ensureIndexes: (plans) => Effect.succeed(plans.map((p) => ({ sink: "memory", index: p.name, generation: `${p.name}_1` }))),
-      write: (sinks, operations) =>
-        Effect.gen(function*() {
-          const failures = yield* Ref.getAndUpdate(world.failWrites, (n) => Math.max(0, n - 1))
-          if (failures > 0) return yield* new SinkUnavailable({ sink: "memory", reason: "scripted outage" })
-          const poison = yield* Ref.get(world.poison)
-          const rejections: Array<Rejection> = []
-          yield* Ref.update(world.index, (current) => {
-            const next = new Map(current)
-            for (const op of operations) {
-              if (poison.has(op.id)) {
-                rejections.push({ sink: "memory", index: op.index, id: op.id, reason: "poisoned" })
-              } else if (op._tag === "Upsert") next.set(op.id, op.json)
-              else next.delete(op.id)
-            }
-            return next
-          })
-          yield* record(world, { step: "write", sinks, operations })
-          return rejections
-        }),
+      ensureIndexes: (plans) =>
+        Effect.succeed(plans.map((p): SinkIndex => ({ sink: "memory", index: p.name, generation: `${p.name}_1`, serving: true }))),
+      write: (sinks, operations) => apply(world, "memory", operations).pipe(Effect.tap(() => record(world, { step: "write", sinks, operations }))),
+      seed: (target, operations) =>
+        apply(world, target.sink, operations).pipe(Effect.tap(() => record(world, { step: "seed", generation: target.generation, operations }))),
+      refresh: () => record(world, { step: "refresh" }),
       reindex: () => Effect.succeed([]),
       seeded: () => Effect.void,
       referencing: () => Effect.succeed([]),
@@ -124,8 +174,10 @@ export const layers = (world: MemoryWorld) =>
     })
   )
 
-export const rowChange = (op: "insert" | "update" | "delete", id: number): SourceEvent => ({
+/** A row change of `items`, in transaction `origin` (by default xid 1, committing at 1). */
+export const rowChange = (op: "insert" | "update" | "delete", id: number, origin: Origin = { xid: 1, commitLsn: 1n }): SourceEvent => ({
   _tag: "RowChange",
+  ...origin,
   table: "public.items",
   op,
   new: op === "delete" ? null : { id: String(id) },

@@ -68,6 +68,8 @@ interface Cluster extends ClusterContext {
    * writes that completed before it, but a refresh of an untouched index is waste.
    */
   readonly dirty: Ref.Ref<ReadonlySet<string>>
+  /** Logical indexes written live since the last refresh asked for. */
+  readonly unrefreshed: Ref.Ref<ReadonlySet<string>>
 }
 
 /** Where a logical index's writes go; dies when `ensureIndexes` never named it. */
@@ -96,7 +98,8 @@ const withLegacyFields = (cluster: Cluster, index: string, generations: WriteGen
 const seedingTarget = (cluster: Cluster, index: string, generations: WriteGenerations): SinkIndex => ({
   sink: cluster.sink.name,
   index,
-  generation: generations.building ?? generations.serving ?? ""
+  generation: generations.building ?? generations.serving ?? "",
+  serving: generations.building === undefined
 })
 
 const ensureAll = (cluster: Cluster, plans: ReadonlyArray<IndexPlan>): Effect.Effect<ReadonlyArray<SinkIndex>, SinkError> =>
@@ -154,58 +157,103 @@ const seededIn = (cluster: Cluster, target: SinkIndex): Effect.Effect<void, Sink
     }
   }).pipe(Effect.annotateLogs({ index: target.index, sink: target.sink }))
 
-const writeTo = (
+/**
+ * One generation a write goes to. `keep`: the top-level fields a serving generation of an
+ * older shape maps — documents go to it trimmed to those, and what it still refuses (a
+ * field whose type changed) is logged, not returned: it is on its way out, and the
+ * generation readers get next holds the document.
+ */
+interface Destination {
+  readonly generation: string
+  readonly keep?: ReadonlySet<string>
+}
+
+/** Where a live write of an index goes: every generation it writes to. */
+const liveDestinations = (targets: Targets): ReadonlyArray<Destination> =>
+  writeGenerations(targets).map((generation) =>
+    generation === targets.serving && targets.legacyFields !== undefined && targets.building !== undefined
+      ? { generation, keep: targets.legacyFields }
+      : { generation })
+
+/** Writes `operations`, each to the destinations of its index; succeeds with the items refused. */
+const writeActions = (
   cluster: Cluster,
   operations: ReadonlyArray<WriteOperation>,
-  options: { readonly refresh: boolean }
-): Effect.Effect<ReadonlyArray<Rejection>, SinkError> =>
+  destinationsOf: (index: string) => ReadonlyArray<Destination>
+): Effect.Effect<ReadonlyArray<Rejection>, SinkError> => {
+  const actions: Array<BulkAction> = []
+  const legacyActions: Array<BulkAction> = []
+  for (const operation of operations) {
+    const destinations = destinationsOf(operation.index)
+    for (const [part, kind] of splitRefs(operation)) {
+      for (const { generation, keep } of destinations) {
+        const target = kind === "refs" ? refsIndexName(generation) : generation
+        if (keep === undefined) actions.push({ operation: part, target })
+        else {
+          const trimmed = kind === "document" && part._tag === "Upsert" ? { ...part, json: keepTopLevelMembers(part.json, keep) } : part
+          legacyActions.push({ operation: trimmed, target })
+        }
+      }
+    }
+  }
+  const written = new Set(operations.map((operation) => operation.index))
+  // Marked once the bulk returns (failed too: earlier chunks may have landed), so a
+  // `referencing` that cleared the flag before then refreshes again next time.
+  return Effect.zipLeft(
+    bulkWrite(cluster, actions),
+    legacyActions.length === 0
+      ? Effect.void
+      : Effect.flatMap(bulkWrite(cluster, legacyActions), (refused) =>
+          Effect.forEach(
+            refused,
+            (r) =>
+              Effect.logWarning(`the generation being replaced refused document ${r.id}: ${r.reason}`).pipe(
+                Effect.annotateLogs("index", r.index)
+              ),
+            { discard: true }
+          )
+        )
+  ).pipe(Effect.ensuring(Ref.update(cluster.dirty, (dirty) => new Set([...dirty, ...written]))))
+}
+
+/** Live writes: every generation each index writes to. */
+const writeTo = (cluster: Cluster, operations: ReadonlyArray<WriteOperation>): Effect.Effect<ReadonlyArray<Rejection>, SinkError> =>
   Effect.gen(function* () {
     const targets = new Map<string, Targets>()
     for (const index of new Set(operations.map((operation) => operation.index))) {
       targets.set(index, yield* targetsOf(cluster, index, "write to"))
     }
-    const actions: Array<BulkAction> = []
-    const legacyActions: Array<BulkAction> = []
-    for (const operation of operations) {
-      const generations = targets.get(operation.index)
-      if (generations === undefined) continue
-      const legacy = generations.legacyFields === undefined ? undefined : generations.serving
-      const current = writeGenerations(generations).filter((g) => g !== legacy)
-      for (const [part, kind] of splitRefs(operation)) {
-        for (const target of current) actions.push({ operation: part, target: kind === "refs" ? refsIndexName(target) : target })
-        if (legacy === undefined || generations.legacyFields === undefined) continue
-        const trimmed =
-          kind === "document" && part._tag === "Upsert" ? { ...part, json: keepTopLevelMembers(part.json, generations.legacyFields) } : part
-        legacyActions.push({ operation: trimmed, target: kind === "refs" ? refsIndexName(legacy) : legacy })
-      }
-    }
-    const written = new Set(operations.map((operation) => operation.index))
-    // Marked once the bulk returns (failed too: earlier chunks may have landed), so a
-    // `referencing` that cleared the flag before then refreshes again next time.
-    const rejections = yield* Effect.zipLeft(
-      bulkWrite(cluster, actions),
-      legacyActions.length === 0
-        ? Effect.void
-        : Effect.flatMap(bulkWrite(cluster, legacyActions), (refused) =>
-            Effect.forEach(
-              refused,
-              (r) =>
-                Effect.logWarning(`the generation being replaced refused document ${r.id}: ${r.reason}`).pipe(
-                  Effect.annotateLogs("index", r.index)
-                ),
-              { discard: true }
-            )
-          )
-    ).pipe(Effect.ensuring(Ref.update(cluster.dirty, (dirty) => new Set([...dirty, ...written]))))
-    // Companions are left to `referencing`, which refreshes them only when it searches.
-    if (options.refresh) {
-      yield* refreshIndexes(cluster, [...written].flatMap((index) => {
-        const found = targets.get(index)
-        return found === undefined ? [] : writeGenerations(found)
-      }))
-    }
-    return rejections
+    yield* Ref.update(cluster.unrefreshed, (pending) => new Set([...pending, ...targets.keys()]))
+    return yield* writeActions(cluster, operations, (index) => {
+      const found = targets.get(index)
+      return found === undefined ? [] : liveDestinations(found)
+    })
   }).pipe(cluster.lock.withPermits(1))
+
+/**
+ * A refresh of the serving generation of every index written live since the last one —
+ * not only the latest batch's: batches written while the pipeline was behind were not
+ * refreshed. Generations being built are left alone: nobody reads them until they are
+ * seeded (and refreshed then); companions are left to `referencing`, which refreshes
+ * them when it searches.
+ */
+const refreshIn = (cluster: Cluster): Effect.Effect<void, SinkError> =>
+  Effect.gen(function* () {
+    const pending = yield* Ref.getAndSet(cluster.unrefreshed, new Set())
+    if (pending.size === 0) return
+    const all = yield* Ref.get(cluster.targets)
+    const serving = [...pending].flatMap((index) => {
+      const generation = all.get(index)?.serving
+      return generation === undefined ? [] : [generation]
+    })
+    yield* refreshIndexes(cluster, serving).pipe(
+      Effect.onError(() => Ref.update(cluster.unrefreshed, (again) => new Set([...again, ...pending])))
+    )
+  }).pipe(cluster.lock.withPermits(1))
+
+/** Backfill writes: only the generation being seeded (and its refs companion). */
+const seedInto = (cluster: Cluster, target: SinkIndex, operations: ReadonlyArray<WriteOperation>) =>
+  writeActions(cluster, operations, () => [{ generation: target.generation }]).pipe(cluster.lock.withPermits(1))
 
 /**
  * A write as the document (without its refs) and the write of its refs to the
@@ -281,8 +329,9 @@ export const make = (
       const client = yield* makeClient(sink)
       const targets = yield* Ref.make<ReadonlyMap<string, Targets>>(new Map())
       const dirty = yield* Ref.make<ReadonlySet<string>>(new Set())
+      const unrefreshed = yield* Ref.make<ReadonlySet<string>>(new Set())
       const lock = yield* Effect.makeSemaphore(ALL_PERMITS)
-      clusters.set(sink.name, { client, sink, prefix, targets, lock, dirty })
+      clusters.set(sink.name, { client, sink, prefix, targets, lock, dirty, unrefreshed })
     }
     const cluster = (name: string): Effect.Effect<Cluster> => {
       const found = clusters.get(name)
@@ -293,12 +342,15 @@ export const make = (
       names: [...clusters.keys()],
       ensureIndexes: (plans) =>
         Effect.forEach([...clusters.values()], (c) => ensureAll(c, plans)).pipe(Effect.map((all) => all.flat())),
-      write: (names, operations, options) =>
+      seed: (target, operations) => Effect.flatMap(cluster(target.sink), (c) => seedInto(c, target, operations)),
+      write: (names, operations) =>
         Effect.forEach(
           names,
-          (name) => Effect.flatMap(cluster(name), (c) => writeTo(c, operations, options)),
+          (name) => Effect.flatMap(cluster(name), (c) => writeTo(c, operations)),
           { concurrency: "unbounded" }
         ).pipe(Effect.map((all) => all.flat())),
+      refresh: (names) =>
+        Effect.forEach(names, (name) => Effect.flatMap(cluster(name), refreshIn), { concurrency: "unbounded", discard: true }),
       reindex: (plan) => Effect.forEach([...clusters.values()], (c) => reindexIn(c, plan)),
       seeded: (target) => Effect.flatMap(cluster(target.sink), (c) => seededIn(c, target)),
       truncate: (names, index) =>

@@ -3,9 +3,14 @@
  * concurrently and cannot say which positions are durable — all three matter here.
  *
  * The NDJSON body is assembled from the documents' JSON text as it came from the
- * builder, so int8/numeric values keep every digit. Requests are sent one after another
- * (per-document write order is request order), split at `batchSize` actions and
- * `maxBytes` bytes. Items are matched to results by position.
+ * builder, so int8/numeric values keep every digit. Requests are sent one after another,
+ * split at `batchSize` actions and `maxBytes` bytes. Items are matched to results by
+ * position.
+ *
+ * Every action carries its build's version (`version_type=external_gte`): OpenSearch
+ * refuses an action older than what the document holds (409), which means something at
+ * least as new is there — success. So a request the client gave up on and OpenSearch
+ * executes later, after newer writes, changes nothing.
  */
 import type { Client } from "@opensearch-project/opensearch"
 import { Effect, Schedule, Schema } from "effect"
@@ -32,7 +37,8 @@ export interface EncodedAction {
 
 export const encodeAction = (action: BulkAction): EncodedAction => {
   const { operation, target } = action
-  const meta = JSON.stringify({ _index: target, _id: operation.id })
+  // By hand: a version is a bigint (an LSN), which JSON.stringify refuses and Number would round.
+  const meta = `{"_index":${JSON.stringify(target)},"_id":${JSON.stringify(operation.id)},"version":${operation.version.toString()},"version_type":"external_gte"}`
   const ndjson =
     operation._tag === "Upsert"
       ? `{"index":${meta}}\n${singleLine(operation.json)}\n`
@@ -105,6 +111,8 @@ const outcome = (action: BulkAction, item: ItemResult): ItemOutcome => {
   // Deleting what is not there reaches the desired state: success, never a rejection.
   if (action.operation._tag === "Delete" && item.status === 404) return { _tag: "Ok" }
   const type = item.error === undefined || typeof item.error === "string" ? undefined : item.error.type
+  // The document holds a newer build (or this very one): nothing older may replace it.
+  if (item.status === 409 && type === "version_conflict_engine_exception") return { _tag: "Ok" }
   if (retryableStatus(item.status) || type === "es_rejected_execution_exception") return { _tag: "Retry" }
   return { _tag: "Rejected", reason: `HTTP ${item.status}: ${describeError(item.error)}` }
 }

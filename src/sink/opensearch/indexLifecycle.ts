@@ -30,6 +30,15 @@ import {
 import { call as callWithRetry, decodeBody, pathPart } from "./request.js"
 import type { Request, Response } from "./request.js"
 
+/**
+ * How long a deleted document's version outlives it. Writes carry external versions, so
+ * a late write (a request given up on, executed after newer ones) is refused while the
+ * document's version is known — for a deleted document, only for `index.gc_deletes`
+ * (OpenSearch's default is 60 s). An hour outlasts any request we abandon by far; the
+ * cost is memory for the deletes of the last hour.
+ */
+export const DELETE_VERSION_RETENTION = "1h"
+
 /** What lifecycle operations need to reach one sink's cluster. */
 export interface ClusterContext {
   readonly client: Client
@@ -154,7 +163,8 @@ const createGeneration = (ctx: ClusterContext, plan: IndexPlan, name: string): E
       index: {
         number_of_shards: ctx.sink.numberOfShards,
         number_of_replicas: ctx.sink.numberOfReplicas,
-        refresh_interval: "-1"
+        refresh_interval: "-1",
+        gc_deletes: DELETE_VERSION_RETENTION
       },
       ...indexSettings(plan, mappingOptions)
     },
@@ -190,6 +200,7 @@ const ensureRefsIndex = (ctx: ClusterContext, generation: string): Effect.Effect
         number_of_shards: 1,
         number_of_replicas: ctx.sink.numberOfReplicas,
         refresh_interval: "-1",
+        gc_deletes: DELETE_VERSION_RETENTION,
         hidden: true
       }
     },
@@ -234,6 +245,23 @@ export const writeGenerations = (targets: WriteGenerations): ReadonlyArray<strin
 ]
 
 /**
+ * Gives generations made before writes were versioned (and their companions) the delete
+ * retention versioned writes need; a dynamic setting, so no reindex.
+ */
+const ensureDeleteRetention = (ctx: ClusterContext, generations: ReadonlyArray<string>): Effect.Effect<void, SinkError> => {
+  const physical = generations.flatMap((g) => [g, refsIndexName(g)])
+  const operation = `set index.gc_deletes of ${physical.join(",")}`
+  return physical.length === 0
+    ? Effect.void
+    : call(ctx, operation, {
+        method: "PUT",
+        path: `/${physical.map(pathPart).join(",")}/_settings`,
+        querystring: { ignore_unavailable: true },
+        body: { index: { gc_deletes: DELETE_VERSION_RETENTION } }
+      }).pipe(Effect.flatMap(decodeBody(Acknowledged, ctx.sink.name, operation)), Effect.asVoid)
+}
+
+/**
  * Idempotent: the generations `plan`'s writes go to, created when missing. An existing
  * index's mapping is never touched.
  *
@@ -250,6 +278,11 @@ export const writeGenerations = (targets: WriteGenerations): ReadonlyArray<strin
  * work (a schema change reverted before it was seeded): deleted, as their content is stale.
  */
 export const ensureIndex = (ctx: ClusterContext, plan: IndexPlan): Effect.Effect<WriteGenerations, SinkError> =>
+  findOrCreateGenerations(ctx, plan).pipe(
+    Effect.tap((generations) => ensureDeleteRetention(ctx, writeGenerations(generations)))
+  )
+
+const findOrCreateGenerations = (ctx: ClusterContext, plan: IndexPlan): Effect.Effect<WriteGenerations, SinkError> =>
   Effect.gen(function* () {
     const hashAlias = hashAliasName(ctx.prefix, plan.name, plan.hash)
     const convenienceAlias = convenienceAliasName(ctx.prefix, plan.name)

@@ -1,25 +1,18 @@
 /**
- * How OpenSearch requests are retried: transient failures only (`SinkUnavailable`),
- * exponential from 100 ms, jittered so many writers do not retry in step, each delay
- * capped at 10 s, at most `maxRetries` times. After that the error surfaces and the
- * engine decides (its own, slower retry keeps the batch unacked).
+ * How OpenSearch requests are retried: transient failures only (`SinkUnavailable`), with
+ * flusso's `backoff`, at most `maxRetries` times. After that the error surfaces and the
+ * engine decides (its own retry keeps the batch unacked and rebuilds it from current state).
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Effect, Schedule } from "effect"
+import { backoff, type BackoffOptions } from "../../backoff.js"
 import type { SinkError } from "../../errors.js"
 
-export interface RetryOptions {
+export interface RetryOptions extends BackoffOptions {
   readonly maxRetries: number
-  readonly base?: Duration.DurationInput
-  readonly cap?: Duration.DurationInput
 }
 
 export const retrySchedule = (options: RetryOptions): Schedule.Schedule<unknown, unknown> =>
-  Schedule.exponential(options.base ?? Duration.millis(100)).pipe(
-    Schedule.jittered,
-    // union = the shorter delay of the two: the cap.
-    Schedule.union(Schedule.spaced(options.cap ?? Duration.seconds(10))),
-    Schedule.intersect(Schedule.recurs(options.maxRetries))
-  )
+  backoff(options).pipe(Schedule.intersect(Schedule.recurs(options.maxRetries)))
 
 export const retryTransient =
   (options: RetryOptions) =>

@@ -77,11 +77,14 @@ export const make = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = 
           sinks.flatMap((s) =>
             plans
               .filter((plan) => plan.enabled)
-              .map((plan): SinkIndex => ({ sink: s.name, index: plan.name, generation: stdoutGeneration(plan.name, plan.hash) }))
+              .map((plan): SinkIndex => ({ sink: s.name, index: plan.name, generation: stdoutGeneration(plan.name, plan.hash), serving: true }))
           )
         ),
       write: (names, operations) =>
         Effect.forEach(names, (name) => writeTo(name, operations), { discard: true }).pipe(Effect.as([])),
+      seed: (target, operations) => writeTo(target.sink, operations).pipe(Effect.as([])),
+      // Every envelope is out once written.
+      refresh: () => Effect.void,
       // A stream has no generations to rebuild.
       reindex: () => Effect.succeed([]),
       seeded: () => Effect.void,

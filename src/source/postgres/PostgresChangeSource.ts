@@ -12,7 +12,7 @@ import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import { type ChangeSource, ChangeSourceTag } from "../ChangeSource.js"
 import { tablesOf, type TableInfo } from "./catalog.js"
 import { clientConfig } from "./connection.js"
-import { snapshotStatement } from "./documentSql.js"
+import { lastKeyStatement, snapshotStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
 import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
 import { replicationStream } from "./replicationStream.js"
@@ -77,15 +77,21 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const confirmed = yield* ensureSlot(sql, options.source.slot)
     const acked = yield* Ref.make(confirmed)
 
-    const snapshotKeys = (plan: IndexPlan, after: KeyValues | null, limit: number) => {
-      const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
-      const statement = snapshotStatement(plan, catalog, after !== null)
-      return sql.unsafe(statement.sql, [...(after ?? []), limit, ...statement.constants]).pipe(
+    const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
+    const keysOf = (plan: IndexPlan, what: string, text: string, params: ReadonlyArray<unknown>) =>
+      sql.unsafe(text, params).pipe(
         Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(KeyRow))(rows)),
-        Effect.map((rows) => rows.map((row) => plan.primaryKey.map((_, i) => row[`k${i}`] ?? ""))),
-        Effect.mapError((e) => classify(`enumerating keys of ${plan.qualifiedTable}`, e))
+        Effect.map((rows) => rows.map((row): KeyValues => plan.primaryKey.map((_, i) => row[`k${i}`] ?? ""))),
+        Effect.mapError((e) => classify(`${what} of ${plan.qualifiedTable}`, e))
       )
+
+    const snapshotKeys: ChangeSource["snapshotKeys"] = (plan, range) => {
+      const statement = snapshotStatement(plan, catalog, { after: range.after !== null, upTo: range.upTo !== null })
+      return keysOf(plan, "enumerating keys", statement.sql, [...(range.after ?? []), ...(range.upTo ?? []), range.limit, ...statement.constants])
     }
+
+    const lastKey: ChangeSource["lastKey"] = (plan) =>
+      keysOf(plan, "reading the last key", lastKeyStatement(plan), []).pipe(Effect.map((keys) => keys[0] ?? null))
 
     const source: ChangeSource = {
       changes: replicationStream({
@@ -97,7 +103,9 @@ export const make = (options: PostgresChangeSourceOptions) =>
         statusIntervalMs: options.statusIntervalMs ?? 1000
       }),
       ack: (lsn) => Ref.update(acked, (current) => (lsn > current ? lsn : current)),
-      snapshotKeys
+      acknowledged: Ref.get(acked),
+      snapshotKeys,
+      lastKey
     }
     return source
   })

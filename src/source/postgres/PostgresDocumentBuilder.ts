@@ -12,6 +12,7 @@ import { documentStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
 import { compile, resolve as resolveChanges } from "./resolution.js"
 import { classify } from "./sqlErrors.js"
+import { awaitVisible } from "./visibility.js"
 
 const DocumentRow = Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) })
 
@@ -56,7 +57,7 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
         return ids.map((id): BuiltDocument => ({ id, json: found.get(id) ?? null }))
       })
 
-    const builder: DocumentBuilder = { resolve, build }
+    const builder: DocumentBuilder = { awaitVisible: (xids) => awaitVisible(sql, xids), resolve, build }
     return builder
   })
 

@@ -357,18 +357,46 @@ export const refKey = (alias: string, columns: ReadonlyArray<string>): string =>
     // array_to_json prints no spaces: the same text as JSON.stringify of the key values.
     : `array_to_json(ARRAY[${columns.map((c) => `${col(alias, c)}::text`).join(", ")}])::text`
 
-/** Root keys strictly after a cursor (`$1…$n`), in key order, `limit` as the last parameter; rows that are not documents are skipped. */
-export const snapshotStatement = (plan: IndexPlan, catalog: Catalog, withCursor: boolean): DocumentStatement => {
+/**
+ * Root keys in key order, `limit` as the last parameter; rows that are not documents are
+ * skipped. With `after`, only keys strictly after the cursor (`$1…$n`); with `upTo`, only
+ * keys up to that bound (the next n parameters) — a seeding pass ends where it began.
+ */
+export const snapshotStatement = (
+  plan: IndexPlan,
+  catalog: Catalog,
+  bounds: { readonly after: boolean; readonly upTo: boolean }
+): DocumentStatement => {
   const root = { schema: plan.schema, table: plan.table }
-  const columns = plan.primaryKey.map((c) => col("r", c))
-  const cursor = plan.primaryKey.map((c, i) => `$${i + 1}::${catalog.column(root, c).type}`)
-  const after = withCursor ? `(${columns.join(", ")}) > (${cursor.join(", ")})` : "TRUE"
-  const params = new Params((withCursor ? plan.primaryKey.length : 0) + 1)
-  const filter = rowFilter(plan, catalog, "r", params)
+  const columns = `(${plan.primaryKey.map((c) => col("r", c)).join(", ")})`
+  const arity = plan.primaryKey.length
+  const keyParams = (first: number) =>
+    `(${plan.primaryKey.map((c, i) => `$${first + i}::${catalog.column(root, c).type}`).join(", ")})`
+  const conditions: Array<string> = []
+  let next = 1
+  if (bounds.after) {
+    conditions.push(`${columns} > ${keyParams(next)}`)
+    next += arity
+  }
+  if (bounds.upTo) {
+    conditions.push(`${columns} <= ${keyParams(next)}`)
+    next += arity
+  }
+  const params = new Params(next)
+  conditions.push(rowFilter(plan, catalog, "r", params))
   const sql = `SELECT ${keySelect(plan, "r")}
   FROM ${tableName(root)} AS r
- WHERE ${after} AND ${filter}
- ORDER BY ${columns.join(", ")}
+ WHERE ${conditions.join(" AND ")}
+ ORDER BY ${plan.primaryKey.map((c) => col("r", c)).join(", ")}
  LIMIT $${params.reserved}`
   return { sql, constants: params.values }
+}
+
+/** The highest root key of the table (every row, document or not), as k0…; no row when it is empty. */
+export const lastKeyStatement = (plan: IndexPlan): string => {
+  const root = { schema: plan.schema, table: plan.table }
+  return `SELECT ${keySelect(plan, "r")}
+  FROM ${tableName(root)} AS r
+ ORDER BY ${plan.primaryKey.map((c) => `${col("r", c)} DESC NULLS LAST`).join(", ")}
+ LIMIT 1`
 }

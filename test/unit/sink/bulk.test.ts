@@ -2,15 +2,23 @@ import { describe, expect, it } from "vitest"
 import { chunkActions, encodeAction } from "../../../src/sink/opensearch/bulk.js"
 import type { BulkAction } from "../../../src/sink/opensearch/bulk.js"
 
-const upsert = (id: string, json: string): BulkAction => ({ operation: { _tag: "Upsert", index: "i", id, json }, target: "g_1" })
-const del = (id: string): BulkAction => ({ operation: { _tag: "Delete", index: "i", id }, target: "g_1" })
+const upsert = (id: string, json: string, version = 7n): BulkAction => ({ operation: { _tag: "Upsert", index: "i", id, json, version }, target: "g_1" })
+const del = (id: string, version = 7n): BulkAction => ({ operation: { _tag: "Delete", index: "i", id, version }, target: "g_1" })
 
 describe("bulk encoding", () => {
-  it("writes the document text verbatim on one NDJSON line", () => {
+  it("writes the document text verbatim on one NDJSON line, with its external version", () => {
     const encoded = encodeAction(upsert("a\"1", `{"n":9007199254740993,\n"s":"é"}`))
-    expect(encoded.ndjson).toBe(`{"index":{"_index":"g_1","_id":"a\\"1"}}\n{"n":9007199254740993, "s":"é"}\n`)
+    expect(encoded.ndjson).toBe(
+      `{"index":{"_index":"g_1","_id":"a\\"1","version":7,"version_type":"external_gte"}}\n{"n":9007199254740993, "s":"é"}\n`
+    )
     expect(encoded.bytes).toBe(Buffer.byteLength(encoded.ndjson))
-    expect(encodeAction(del("7")).ndjson).toBe(`{"delete":{"_index":"g_1","_id":"7"}}\n`)
+    expect(encodeAction(del("7")).ndjson).toBe(`{"delete":{"_index":"g_1","_id":"7","version":7,"version_type":"external_gte"}}\n`)
+  })
+
+  it("keeps every digit of a version above 2^53", () => {
+    const version = (1n << 60n) + 1n
+    expect(encodeAction(del("x", version)).ndjson).toContain(`"version":${version.toString()},`)
+    expect(JSON.parse(encodeAction(del("x", version)).ndjson.replace(/"version":(\d+)/, "\"version\":\"$1\"")).delete.version).toBe("1152921504606846977")
   })
 })
 

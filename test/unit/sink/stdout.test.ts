@@ -16,8 +16,8 @@ const capture = Effect.map(Ref.make(""), (buffer) => ({
 }))
 
 const operations: ReadonlyArray<WriteOperation> = [
-  { _tag: "Upsert", index: "users", id: "1", json: `{"id":9007199254740993,"name":"Ada"}` },
-  { _tag: "Delete", index: "users", id: "2" }
+  { _tag: "Upsert", index: "users", id: "1", json: `{"id":9007199254740993,"name":"Ada"}`, version: 1n },
+  { _tag: "Delete", index: "users", id: "2", version: 1n }
 ]
 
 describe("StdoutSink", () => {
@@ -26,10 +26,10 @@ describe("StdoutSink", () => {
       const { buffer, output } = yield* capture
       const sink = yield* StdoutSink.make([console1], output)
       expect(yield* sink.ensureIndexes([users])).toEqual([
-        { sink: "console", index: "users", generation: StdoutSink.stdoutGeneration("users", users.hash) }
+        { sink: "console", index: "users", generation: StdoutSink.stdoutGeneration("users", users.hash), serving: true }
       ])
-      expect(yield* sink.write(["console"], operations, { refresh: true })).toEqual([])
-      yield* sink.write(["console"], operations.slice(0, 1), { refresh: false })
+      expect(yield* sink.write(["console"], operations)).toEqual([])
+      yield* sink.write(["console"], operations.slice(0, 1))
       const lines = (yield* Ref.get(buffer)).trimEnd().split("\n")
       expect(lines).toHaveLength(3)
       expect(lines[0]).toMatch(
@@ -44,7 +44,7 @@ describe("StdoutSink", () => {
     Effect.gen(function* () {
       const { output } = yield* capture
       const sink = yield* StdoutSink.make([console1], output)
-      yield* sink.write(["console"], operations, { refresh: true })
+      yield* sink.write(["console"], operations)
       expect(yield* sink.referencing("users", ["public.orders:1"])).toEqual([])
     })
   )
@@ -55,9 +55,7 @@ describe("StdoutSink", () => {
       const sink = yield* StdoutSink.make([console1], output)
       yield* sink.write(
         ["console"],
-        [{ _tag: "Upsert", index: "users", id: "1", json: `{"id":1,"_flusso_refs":["public.orders:7"],"name":"Ada"}` }],
-        { refresh: false }
-      )
+        [{ _tag: "Upsert", index: "users", id: "1", json: `{"id":1,"_flusso_refs":["public.orders:7"],"name":"Ada"}`, version: 1n }])
       const line = (yield* Ref.get(buffer)).trimEnd()
       expect(line).toContain(`"document":{"id":1,"name":"Ada"},"meta":{"bytes":21,"fields":2}}`)
       expect(line).not.toContain("_flusso_refs")
@@ -68,7 +66,7 @@ describe("StdoutSink", () => {
     Effect.gen(function* () {
       const { buffer, output } = yield* capture
       const sink = yield* StdoutSink.make([{ ...console1, pretty: true }], output)
-      yield* sink.write(["console"], operations.slice(0, 1), { refresh: false })
+      yield* sink.write(["console"], operations.slice(0, 1))
       const text = yield* Ref.get(buffer)
       expect(text).toContain(`"document": {\n    "id": 9007199254740993,`)
     })
@@ -83,7 +81,7 @@ describe("fanout", () => {
     found: ReadonlyArray<string> = []
   ): Sink => ({
     names: [name],
-    ensureIndexes: () => Effect.succeed([{ sink: name, index: "users", generation: `${name}_g` }]),
+    ensureIndexes: () => Effect.succeed([{ sink: name, index: "users", generation: `${name}_g`, serving: true }]),
     write: (names, ops) =>
       fail
         ? Effect.fail(new SinkUnavailable({ sink: name, reason: "down" }))
@@ -91,6 +89,12 @@ describe("fanout", () => {
             log.push(`${names.join(",")}:${ops.length}`)
             return []
           }),
+    seed: (target, ops) =>
+      Effect.sync(() => {
+        log.push(`seed ${target.sink}:${ops.length}`)
+        return []
+      }),
+    refresh: (names) => Effect.sync(() => void log.push(`refresh ${names.join(",")}`)),
     reindex: () => Effect.succeed([]),
     seeded: (target) => Effect.sync(() => void log.push(`seeded ${target.sink}`)),
     truncate: () => Effect.void,
@@ -109,9 +113,9 @@ describe("fanout", () => {
       const sink = yield* Fanout.make([recording("a", log), recording("b", log)])
       expect(sink.names).toEqual(["a", "b"])
       expect((yield* sink.ensureIndexes([users])).map((t) => t.sink)).toEqual(["a", "b"])
-      yield* sink.write(["b"], operations, { refresh: false })
-      yield* sink.write(["a", "b"], operations.slice(0, 1), { refresh: false })
-      yield* sink.seeded({ sink: "a", index: "users", generation: "a_g" })
+      yield* sink.write(["b"], operations)
+      yield* sink.write(["a", "b"], operations.slice(0, 1))
+      yield* sink.seeded({ sink: "a", index: "users", generation: "a_g", serving: true })
       expect(log).toEqual(["b:2", "a:1", "b:1", "seeded a"])
     })
   )
@@ -120,7 +124,7 @@ describe("fanout", () => {
     Effect.gen(function* () {
       const log: Array<string> = []
       const sink = yield* Fanout.make([recording("a", log), recording("b", log, true)])
-      const exit = yield* Effect.exit(sink.write(["a", "b"], operations, { refresh: false }))
+      const exit = yield* Effect.exit(sink.write(["a", "b"], operations))
       expect(exit._tag === "Failure" && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SinkUnavailable")
     })
   )
