@@ -124,7 +124,8 @@ describe("OpenSearch sink", () => {
       const disabled = { ...plan("off", { id: { kind: "long" } }), enabled: false }
       const { prefix, sink, targets } = yield* setup([users, disabled])
       const generation = `${prefix}users_${users.hash}_1`
-      expect(targets).toEqual([{ sink: "primary", index: "users", generation }])
+      // A first run: the generation being seeded is the one that serves.
+      expect(targets).toEqual([{ sink: "primary", index: "users", generation, serving: true }])
       expect(yield* sink.ensureIndexes([users, disabled])).toEqual(targets)
 
       const indices = yield* json("GET", `/_cat/indices/${prefix}*?format=json&h=index`)
@@ -141,6 +142,9 @@ describe("OpenSearch sink", () => {
 
       const settings = yield* json("GET", `/${generation}/_settings`)
       expect(at(settings.body, generation, "settings", "index", "refresh_interval")).toBe("-1")
+      // A deleted document's version outlives it long enough to refuse a late write.
+      expect(at(settings.body, generation, "settings", "index", "gc_deletes")).toBe("1h")
+      expect(at((yield* json("GET", `/${refsIndexName(generation)}/_settings`)).body, refsIndexName(generation), "settings", "index", "gc_deletes")).toBe("1h")
       yield* sink.seeded(targets[0] as SinkIndex)
       const seeded = yield* json("GET", `/${generation}/_settings`)
       expect(at(seeded.body, generation, "settings", "index", "refresh_interval")).toBe("1s")
@@ -149,6 +153,7 @@ describe("OpenSearch sink", () => {
       const users2 = plan("users", { id: { kind: "long" }, name: { kind: "text" }, age: { kind: "integer" } })
       const [next] = yield* sink.ensureIndexes([users2])
       expect(next?.generation).toBe(`${prefix}users_${users2.hash}_1`)
+      expect(next?.serving).toBe(false)
       const served = yield* json("GET", `/_alias/${convenienceAliasName(prefix, "users")}`)
       expect(keysAt(served.body)).toEqual([generation])
     })
@@ -173,6 +178,67 @@ describe("OpenSearch sink", () => {
       expect((yield* search(alias, { query: { match_all: {} } })).sort()).toEqual(["1", "2"])
       const two = yield* json("GET", `/${alias}/_doc/2`)
       expect(at(two.body, "_source")).toEqual({ id: 2, name: "two again" })
+    })
+  )
+
+  it.scopedLive("a write older than what a document holds changes nothing and is no rejection; deletes too", () =>
+    Effect.gen(function* () {
+      const items = plan("items", { id: { kind: "long" }, name: { kind: "keyword" } })
+      const { prefix, sink } = yield* setup([items])
+      const alias = convenienceAliasName(prefix, "items")
+      const source = (id: string) => Effect.map(json("GET", `/${alias}/_doc/${id}`), (r) => at(r.body, "_source"))
+      expect(yield* writeRefreshed(sink, ["primary"], [upsert("items", "1", `{"id":1,"name":"new"}`, 200n)])).toEqual([])
+      // A request given up on and executed later: an older build.
+      expect(yield* writeRefreshed(sink, ["primary"], [upsert("items", "1", `{"id":1,"name":"old"}`, 100n)])).toEqual([])
+      expect(yield* source("1")).toEqual({ id: 1, name: "new" })
+      // The same version again (a retry of the same batch) is applied.
+      expect(yield* writeRefreshed(sink, ["primary"], [upsert("items", "1", `{"id":1,"name":"new, rebuilt"}`, 200n)])).toEqual([])
+      expect(yield* source("1")).toEqual({ id: 1, name: "new, rebuilt" })
+      // An older delete leaves the newer document; a newer one removes it, and an older
+      // write after it does not bring it back.
+      expect(yield* writeRefreshed(sink, ["primary"], [del("items", "1", 150n)])).toEqual([])
+      expect(yield* source("1")).toEqual({ id: 1, name: "new, rebuilt" })
+      expect(yield* writeRefreshed(sink, ["primary"], [del("items", "1", 300n)])).toEqual([])
+      expect(yield* writeRefreshed(sink, ["primary"], [upsert("items", "1", `{"id":1,"name":"late"}`, 250n)])).toEqual([])
+      expect(yield* source("1")).toBeUndefined()
+      expect(yield* writeRefreshed(sink, ["primary"], [upsert("items", "1", `{"id":1,"name":"back"}`, 400n)])).toEqual([])
+      expect(yield* source("1")).toEqual({ id: 1, name: "back" })
+    })
+  )
+
+  it.scopedLive("seed writes only the generation being seeded; live writes go to it and the serving one", () =>
+    Effect.gen(function* () {
+      const v1 = plan("items", { id: { kind: "long" }, name: { kind: "keyword" } })
+      const { prefix, sink } = yield* setup([v1])
+      const v2 = plan("items", { id: { kind: "long" }, name: { kind: "keyword" }, n: { kind: "integer" } })
+      const [building] = yield* sink.ensureIndexes([v2])
+      if (building === undefined) return yield* Effect.dieMessage("no target")
+      expect(building.serving).toBe(false)
+      yield* sink.seed(building, [upsert("items", "1", `{"id":1,"name":"seeded","n":1}`)])
+      yield* sink.write(["primary"], [upsert("items", "2", `{"id":2,"name":"live","n":2}`)])
+      const serving = `${prefix}items_${v1.hash}_1`
+      yield* raw("POST", `/${serving},${building.generation}/_refresh`)
+      expect((yield* search(serving, { query: { match_all: {} } })).sort()).toEqual(["2"])
+      expect((yield* search(building.generation, { query: { match_all: {} } })).sort()).toEqual(["1", "2"])
+      // The serving generation of the older shape gets the fields it maps.
+      expect(at((yield* json("GET", `/${serving}/_doc/2`)).body, "_source")).toEqual({ id: 2, name: "live" })
+    })
+  )
+
+  it.scopedLive("refresh makes every live write since the last refresh searchable, in the serving generation", () =>
+    Effect.gen(function* () {
+      const items = plan("items", { id: { kind: "long" } })
+      const { prefix, sink, targets } = yield* setup([items])
+      yield* sink.seeded(targets[0] as SinkIndex)
+      // Refreshed every 1 s: set it off so only an explicit refresh shows writes.
+      const generation = (targets[0] as SinkIndex).generation
+      yield* json("PUT", `/${generation}/_settings`, { index: { refresh_interval: "-1" } })
+      yield* sink.write(["primary"], [upsert("items", "1", `{"id":1}`)])
+      yield* sink.write(["primary"], [upsert("items", "2", `{"id":2}`)])
+      const alias = convenienceAliasName(prefix, "items")
+      expect(yield* search(alias, { query: { match_all: {} } })).toEqual([])
+      yield* sink.refresh(["primary"])
+      expect((yield* search(alias, { query: { match_all: {} } })).sort()).toEqual(["1", "2"])
     })
   )
 
