@@ -6,6 +6,7 @@
 import pg from "pg"
 import type { Deployment } from "../deployment.js"
 import { documentsObject } from "../differential/indexState.js"
+import { waitFor } from "../deployment.js"
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -138,6 +139,44 @@ export const slotState = async (d: Deployment): Promise<SlotState> => {
 /** `a - b` in bytes of WAL. */
 export const lsnDiff = async (d: Deployment, a: string, b: string): Promise<number> =>
   Number((await d.sql("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint::text AS diff", [a, b]))[0]?.["diff"])
+
+/**
+ * What a reader of the alias finds now: every document by id, scrolled, without a
+ * refresh — only what flusso (or the refresh interval) made searchable.
+ */
+export const searchableDocuments = async (d: Deployment, index = "items"): Promise<Record<string, unknown>> => {
+  const found: Record<string, unknown> = {}
+  const page = (text: string) => JSON.parse(text) as { _scroll_id?: string; hits: { hits: Array<{ _id: string; _source: unknown }> } }
+  let response = await d.raw("POST", `/${d.prefix}${index}/_search?scroll=1m`, { size: 1000, query: { match_all: {} } })
+  for (;;) {
+    if (response.status !== 200) throw new Error(`search of ${d.prefix}${index} failed: ${response.status} ${response.text}`)
+    const current = page(response.text)
+    for (const hit of current.hits.hits) found[hit._id] = hit._source
+    if (current.hits.hits.length === 0 || current._scroll_id === undefined) {
+      if (current._scroll_id !== undefined) await d.raw("DELETE", "/_search/scroll", { scroll_id: [current._scroll_id] })
+      return found
+    }
+    response = await d.raw("POST", "/_search/scroll", { scroll: "1m", scroll_id: current._scroll_id })
+  }
+}
+
+/**
+ * Waits until a reader of the alias (who never refreshes) finds exactly `expected`;
+ * polls the cheap count first, the documents only once it matches.
+ */
+export const untilSearchable = (d: Deployment, expected: Record<string, unknown>, timeoutMs: number, index = "items") => {
+  const want = JSON.stringify(expected)
+  const total = Object.keys(expected).length
+  return waitFor(`the alias to show all ${total} committed rows`, async () => {
+    const response = await d.raw("GET", `/${d.prefix}${index}/_count`)
+    if ((JSON.parse(response.text) as { count?: number }).count !== total) return await sleep(150).then(() => undefined)
+    return JSON.stringify(await searchableDocuments(d, index)) === want ? true : undefined
+  }, timeoutMs).catch(async (error: unknown) => {
+    const visible = await searchableDocuments(d, index)
+    const wrong = Object.keys(expected).filter((id) => JSON.stringify(visible[id]) !== JSON.stringify(expected[id]))
+    throw new Error(`${String(error)}: ${Object.keys(visible).length} documents searchable, ${wrong.length} missing or stale`)
+  })
+}
 
 /** Every `items` row as the document flusso must hold, keyed by id, and what the index holds. */
 export const itemsState = async (d: Deployment, index = "items") => {
