@@ -152,6 +152,37 @@ describe("outages (dedicated PostgreSQL and OpenSearch)", () => {
     }, s)
   }, 150_000)
 
+  it("a fast shutdown of PostgreSQL completes at once while flusso cannot confirm anything (OpenSearch frozen, queue full)", async () => {
+    const s = dedicated()
+    await withDeployment(async (d) => {
+      await d.sql(ITEMS_DDL)
+      await d.sql("INSERT INTO items SELECT i, 'seed ' || i, i FROM generate_series(1, 2000) AS i")
+      const running = await d.start(d.config(itemsIndex))
+      await settled(d, 1, 60_000, running)
+      const load = startLoad(d.db.url, { idSpace: 5000, rowsPerTransaction: 20, pauseMs: 0, seed: 5 })
+      // Nothing can be flushed, so nothing is confirmed: the queue fills, the replication
+      // socket pauses, and the walsender would wait for a confirmation forever.
+      s.freezeOpenSearch()
+      let restartMs: number
+      try {
+        const before = load.stats.rows
+        // More row changes than the engine's queue and the stream's buffer hold together.
+        await waitFor("a backlog beyond every buffer", async () => (load.stats.rows >= before + 12_000 ? true : undefined), 60_000)
+        const started = Date.now()
+        await s.restartPostgres(10)
+        restartMs = Date.now() - started
+      } finally {
+        s.thawOpenSearch()
+      }
+      await load.stop()
+      expect(await stillRunning(running), "flusso must wait out the restart, not stop").toBe(true)
+      await retrying("waiting for flusso", () => caughtUp(d, 60_000, running), 60_000)
+      const { expected, actual } = await itemsState(d)
+      report("fast shutdown while stuck", { restartMs, documents: Object.keys(actual).length })
+      expect(actual).toEqual(expected)
+    }, s)
+  }, 150_000)
+
   it("PostgreSQL fast-restarted 3 times under write load: each restart completes promptly, nothing is lost, the alias is current within 10 s", async () => {
     const s = dedicated()
     await withDeployment(async (d) => {
