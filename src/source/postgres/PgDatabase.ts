@@ -19,7 +19,7 @@ export const layer = (source: ResolvedSource) =>
   PgClient.layerFromPool({
     acquire: Effect.acquireRelease(
       Effect.sync(() => {
-        const pool = new Pool({ ...clientConfig(source.url, "flusso"), max: 4, connectionTimeoutMillis: 10_000 })
+        const pool = new Pool({ ...clientConfig(source.url, "flusso"), max: 6, connectionTimeoutMillis: 10_000 })
         // An idle connection dropped by the server (restart, admin command) must not crash
         // the process: the next query on it fails, and its batch is retried.
         pool.on("error", () => undefined)
