@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import pg from "pg"
 import { t } from "flusso"
-import { type Deployment, makeDeployment, waitFor } from "../support/deployment.js"
+import { type Deployment, waitFor, withDeployment } from "../support/deployment.js"
 import { caughtUp, documentsObject, seeded } from "../support/differential/indexState.js"
 import { type DedicatedServices, startDedicatedServices } from "../support/faults/dedicatedServices.js"
 import { retrying } from "../support/faults/load.js"
@@ -21,15 +21,6 @@ const report = (scenario: string, facts: Record<string, unknown>) =>
 const shapeA = { items: { table: "items", primaryKey: "id", fields: { id: t.integer({ required: true }), name: t.text() } } }
 const shapeB = {
   items: { table: "items", primaryKey: "id", fields: { id: t.integer({ required: true }), name: t.text(), n: t.integer() } }
-}
-
-const withDeployment = async (services: DedicatedServices | undefined, body: (d: Deployment) => Promise<void>) => {
-  const d = await makeDeployment(services)
-  try {
-    await body(d)
-  } finally {
-    await d.cleanup()
-  }
 }
 
 const setupTable = async (d: Deployment, rows: number) => {
@@ -103,7 +94,7 @@ const expectDocumentsEqualRows = async (d: Deployment, withN: boolean) => {
 
 describe("seeding passes end under a steady insert stream", () => {
   it("first-run seeding and a schema change of a 3,000-row table under 500 inserts/s both end and lose nothing", async () => {
-    await withDeployment(undefined, async (d) => {
+    await withDeployment(async (d) => {
       await setupTable(d, 3000)
       const genB = `${d.prefix}items_${await hashOf(d, d.config(shapeB))}_1`
 
@@ -130,7 +121,7 @@ describe("seeding passes end under a steady insert stream", () => {
   }, 120_000)
 
   it("a schema change under a heavy insert stream swaps in, having seeded every row it began with", async () => {
-    await withDeployment(undefined, async (d) => {
+    await withDeployment(async (d) => {
       await setupTable(d, 3000)
       const first = await d.start(d.config(shapeA))
       await seeded(d, 1, 60_000, first)
@@ -163,7 +154,7 @@ describe("seeding passes end under a steady insert stream", () => {
   }, 120_000)
 
   it("a reindex of a 3,000-row table under 500 inserts/s swaps in and retires the old generation", async () => {
-    await withDeployment(undefined, async (d) => {
+    await withDeployment(async (d) => {
       await setupTable(d, 3000)
       const config = d.config(shapeA)
       const hash = await hashOf(d, config)
@@ -195,7 +186,7 @@ describe("seeding survives a PostgreSQL restart (dedicated PostgreSQL)", () => {
   it("restarted mid-seed: the process waits it out, resumes from its cursor and loses nothing", async () => {
     const s = services
     if (s === undefined) throw new Error("dedicated services did not start")
-    await withDeployment(s, async (d) => {
+    await withDeployment(async (d) => {
       await d.sql("CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, n int NOT NULL DEFAULT 0)")
       await d.sql("INSERT INTO items SELECT g, 'row ' || g, g FROM generate_series(1, 150000) AS g")
       // Small chunks, so the pass is still running when the restart comes.
@@ -224,6 +215,6 @@ describe("seeding survives a PostgreSQL restart (dedicated PostgreSQL)", () => {
       const actual = await documentsObject(d, "items")
       expect(Object.keys(actual).length).toBe(rows.length)
       for (const row of rows) expect(actual[String(row["id"])]).toEqual({ id: row["id"], name: row["name"], n: row["n"] })
-    })
+    }, s)
   }, 240_000)
 })

@@ -9,7 +9,7 @@
 import { Cause, Exit, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { t } from "flusso"
-import { type Deployment, makeDeployment, type Running, waitFor } from "../support/deployment.js"
+import { type Deployment, makeDeployment, type Running, waitFor, withDeployment } from "../support/deployment.js"
 import { caughtUp, documentsObject, settled } from "../support/differential/indexState.js"
 import { type DedicatedServices, startDedicatedServices } from "../support/faults/dedicatedServices.js"
 import { insertLsn, itemsState, lsnDiff, retrying, slotState, untilSearchable, startLoad } from "../support/faults/load.js"
@@ -27,14 +27,13 @@ const itemsIndex = {
   }
 }
 
-/** A deployment for one test, cleaned up however the test ends. */
-const withDeployment = async (body: (d: Deployment) => Promise<void>, services?: DedicatedServices) => {
-  const d = await makeDeployment(services)
-  try {
-    await body(d)
-  } finally {
-    await d.cleanup()
-  }
+/** 2,000 items, flusso running on them, seeded and caught up. */
+const seededItems = async (d: Deployment): Promise<Running> => {
+  await d.sql(ITEMS_DDL)
+  await d.sql("INSERT INTO items SELECT i, 'seed ' || i, i FROM generate_series(1, 2000) AS i")
+  const running = await d.start(d.config(itemsIndex))
+  await settled(d, 1, 60_000, running)
+  return running
 }
 
 /** Whether the engine is still running (has not exited by itself). */
@@ -61,10 +60,7 @@ describe("outages (dedicated PostgreSQL and OpenSearch)", () => {
   it("OpenSearch down for 30 s under write load: flusso waits, acks nothing unflushed, and loses nothing", async () => {
     const s = dedicated()
     await withDeployment(async (d) => {
-      await d.sql(ITEMS_DDL)
-      await d.sql("INSERT INTO items SELECT i, 'seed ' || i, i FROM generate_series(1, 2000) AS i")
-      const running = await d.start(d.config(itemsIndex))
-      await settled(d, 1, 60_000, running)
+      const running = await seededItems(d)
 
       const load = startLoad(d.db.url, { idSpace: 5000, rowsPerTransaction: 20, pauseMs: 5 })
       await waitFor("the load to get going", async () => (load.stats.committed >= 50 ? true : undefined))
@@ -115,10 +111,7 @@ describe("outages (dedicated PostgreSQL and OpenSearch)", () => {
   it("OpenSearch frozen for 30 s under write load: within 10 s of it thawing every committed row is searchable through the alias", async () => {
     const s = dedicated()
     await withDeployment(async (d) => {
-      await d.sql(ITEMS_DDL)
-      await d.sql("INSERT INTO items SELECT i, 'seed ' || i, i FROM generate_series(1, 2000) AS i")
-      const running = await d.start(d.config(itemsIndex))
-      await settled(d, 1, 60_000, running)
+      const running = await seededItems(d)
       const load = startLoad(d.db.url, { idSpace: 5000, rowsPerTransaction: 20, pauseMs: 5, seed: 7 })
       await waitFor("the load to get going", async () => (load.stats.committed >= 50 ? true : undefined))
       // SIGSTOP: the kernel still accepts connections and requests; nothing answers them.
@@ -155,10 +148,7 @@ describe("outages (dedicated PostgreSQL and OpenSearch)", () => {
   it("a fast shutdown of PostgreSQL completes at once while flusso cannot confirm anything (OpenSearch frozen, queue full)", async () => {
     const s = dedicated()
     await withDeployment(async (d) => {
-      await d.sql(ITEMS_DDL)
-      await d.sql("INSERT INTO items SELECT i, 'seed ' || i, i FROM generate_series(1, 2000) AS i")
-      const running = await d.start(d.config(itemsIndex))
-      await settled(d, 1, 60_000, running)
+      const running = await seededItems(d)
       const load = startLoad(d.db.url, { idSpace: 5000, rowsPerTransaction: 20, pauseMs: 0, seed: 5 })
       // Nothing can be flushed, so nothing is confirmed: the queue fills, the replication
       // socket pauses, and the walsender would wait for a confirmation forever.

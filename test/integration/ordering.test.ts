@@ -12,7 +12,7 @@
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { t } from "flusso"
-import { type Deployment, makeDeployment, waitFor } from "../support/deployment.js"
+import { type Deployment, waitFor, withDeployment } from "../support/deployment.js"
 import { caughtUp, documentsObject, settled } from "../support/differential/indexState.js"
 import { type DedicatedServices, startDedicatedServices } from "../support/faults/dedicatedServices.js"
 import { startHoldingProxy } from "../support/faults/holdingProxy.js"
@@ -22,15 +22,6 @@ import { makeRandom } from "../support/differential/prng.js"
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const report = (scenario: string, facts: Record<string, unknown>) =>
   process.stderr.write(`[ordering] ${scenario}: ${JSON.stringify(facts)}\n`)
-
-const withDeployment = async (services: DedicatedServices | undefined, body: (d: Deployment) => Promise<void>) => {
-  const d = await makeDeployment(services)
-  try {
-    await body(d)
-  } finally {
-    await d.cleanup()
-  }
-}
 
 const connect = async (url: string): Promise<pg.Client> => {
   const client = new pg.Client({ connectionString: url })
@@ -96,7 +87,7 @@ describe("builds see their commit (a synchronous standby that confirms late)", (
   }, 60_000)
 
   it("a commit streamed while still invisible is built only once visible: a soft-delete restore and an update land", async () => {
-    await withDeployment(services, async (d) => {
+    await withDeployment(async (d) => {
       for (const statement of DDL) await d.sql(statement)
       await d.sql("INSERT INTO parents (id, name, deleted_at) VALUES (1, 'gone', now()), (2, 'before', NULL)")
       const running = await d.start(d.config(parentsIndex))
@@ -141,11 +132,11 @@ describe("builds see their commit (a synchronous standby that confirms late)", (
         standby = undefined
         await Promise.all([restorer.end(), updater.end()])
       }
-    })
+    }, services)
   }, 120_000)
 
   it("random soft-delete toggles, updates and child inserts, moves and deletes from 6 connections through a 50 ms standby end equal to SQL", async () => {
-    await withDeployment(services, async (d) => {
+    await withDeployment(async (d) => {
       for (const statement of DDL) await d.sql(statement)
       const PARENTS = 300
       await d.sql(`INSERT INTO parents (id, name) SELECT g, 'p' || g FROM generate_series(1, ${PARENTS}) g`)
@@ -214,13 +205,13 @@ describe("builds see their commit (a synchronous standby that confirms late)", (
       const diff = differences(await expectedParents(d), await documentsObject(d, "parents"))
       report("lagging standby, random DML", { writers: WRITERS, operations: WRITERS * OPERATIONS, standbyDelayMs: 50, writingMs: writing, ...Object.fromEntries(Object.entries(diff).map(([k, v]) => [k, v.length])) })
       expect(diff).toEqual({ missing: [], extra: [], stale: [] })
-    })
+    }, services)
   }, 180_000)
 })
 
 describe("a later build wins whatever the network does", () => {
   it("a bulk held past the client's timeout and delivered after newer writes changes nothing", async () => {
-    await withDeployment(undefined, async (d) => {
+    await withDeployment(async (d) => {
       const proxy = await startHoldingProxy(d.opensearchUrl)
       try {
         await d.sql("CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)")

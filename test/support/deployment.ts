@@ -196,3 +196,13 @@ export const makeDeployment = async (services?: DeploymentServices): Promise<Dep
 
   return { db, prefix, opensearchUrl, sql, config, resolve, start, spawnCli, doc, count, raw, caughtUp, cleanup }
 }
+
+/** Runs `body` on a deployment of its own (on `services`, else the shared ones), cleaned up however it ends. */
+export const withDeployment = async (body: (d: Deployment) => Promise<void>, services?: DeploymentServices): Promise<void> => {
+  const d = await makeDeployment(services)
+  try {
+    await body(d)
+  } finally {
+    await d.cleanup()
+  }
+}

@@ -18,6 +18,13 @@ import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup
 import { replicationStream } from "./replicationStream.js"
 import { classify } from "./sqlErrors.js"
 
+/** A published table without a key: PostgreSQL would refuse the application's UPDATEs and DELETEs. */
+const noPrimaryKey = (name: string) =>
+  new SourceMisconfigured({
+    reason: `table ${name} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
+    fix: `add a primary key, or ALTER TABLE ${name} REPLICA IDENTITY FULL;`
+  })
+
 /** Deletes of a root table must carry the configured key, or they cannot be resolved. */
 const checkReplicaIdentity = (plan: IndexPlan, table: TableInfo): SourceMisconfigured | undefined => {
   const name = plan.qualifiedTable
@@ -27,12 +34,7 @@ const checkReplicaIdentity = (plan: IndexPlan, table: TableInfo): SourceMisconfi
       fix: `ALTER TABLE ${name} REPLICA IDENTITY DEFAULT;`
     })
   }
-  if (table.replicaIdentity === "d" && table.primaryKey.length === 0) {
-    return new SourceMisconfigured({
-      reason: `table ${name} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
-      fix: `add a primary key, or ALTER TABLE ${name} REPLICA IDENTITY FULL;`
-    })
-  }
+  if (table.replicaIdentity === "d" && table.primaryKey.length === 0) return noPrimaryKey(name)
   if (table.replicaIdentity === "d" && !plan.primaryKey.every((c) => table.primaryKey.includes(c))) {
     return new SourceMisconfigured({
       reason: `index ${plan.name} is keyed by (${plan.primaryKey.join(", ")}) but deletes of ${name} carry only its primary key (${table.primaryKey.join(", ")})`,
@@ -65,13 +67,7 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const published = [...new Map(plans.flatMap(tablesOf).map((t) => [qualify(t), t])).values()]
     for (const ref of published) {
       const table = tables.get(qualify(ref))
-      if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) {
-        // Publishing it would make PostgreSQL refuse the application's UPDATEs and DELETEs.
-        return yield* new SourceMisconfigured({
-          reason: `table ${qualify(ref)} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
-          fix: `add a primary key, or ALTER TABLE ${qualify(ref)} REPLICA IDENTITY FULL;`
-        })
-      }
+      if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) return yield* noPrimaryKey(qualify(ref))
     }
     yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
     const confirmed = yield* ensureSlot(sql, options.source.slot)
