@@ -29,6 +29,9 @@ export const clientConfig = (url: Redacted.Redacted<string>, applicationName: st
     connectionString: parsed.toString(),
     options: userOptions ? `${userOptions} ${SESSION_OPTIONS}` : SESSION_OPTIONS,
     application_name: applicationName,
-    types: canonicalTextTypes
+    types: canonicalTextTypes,
+    // A peer that vanished (host down, network cut) is noticed by TCP instead of never.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000
   }
 }
