@@ -110,8 +110,26 @@ export const run = (options: EngineOptions) =>
           `not seeded (--skip-backfill): ${target.generation} will replace the serving generation once a run without --skip-backfill seeds it`
         )
 
+    /**
+     * A new replication slot while a sink holds what an earlier run seeded: changes between
+     * that run's last confirmation and now were never streamed, so the index is rebuilt into
+     * a new generation (the current one serves meanwhile). A partly built one is dropped
+     * too — its rows may predate the gap, and on a database restored elsewhere its versions
+     * may be higher than anything the new one will write.
+     */
+    const rebuildAfterGap = (plan: IndexPlan, unseeded: ReadonlyArray<SinkIndex>) =>
+      Effect.gen(function*() {
+        yield* Effect.logWarning(
+          "the replication slot is new but this index was synced before: changes made meanwhile were never streamed; rebuilding it into a new generation"
+        )
+        const fresh = yield* sink.reindex(plan, { discardBuilding: true })
+        const rebuilt = new Set(fresh.map((t) => t.sink))
+        yield* backfill(plan, [...fresh, ...unseeded.filter((t) => !rebuilt.has(t.sink))], backfillOptions)
+      })
+
     const seeding = Effect.gen(function*() {
-      const pending = yield* Effect.filter(targets, (t) => checkpoints.get(t).pipe(Effect.map((c) => !c.seeded)))
+      const progress = yield* Effect.forEach(targets, (target) => checkpoints.get(target).pipe(Effect.map((checkpoint) => ({ target, checkpoint }))))
+      const pending = progress.filter((p) => !p.checkpoint.seeded).map((p) => p.target)
       if (options.skipBackfill) {
         return yield* Effect.forEach(pending, (target) => withoutSeeding(target).pipe(Effect.annotateLogs("index", target.index)), {
           discard: true
@@ -119,6 +137,8 @@ export const run = (options: EngineOptions) =>
       }
       yield* Effect.forEach(plans, (plan) => {
         const mine = pending.filter((t) => t.index === plan.name)
+        const syncedBefore = progress.some((p) => p.target.index === plan.name && (p.checkpoint.seeded || p.checkpoint.cursor !== null))
+        if (!source.resumes && syncedBefore) return exclusively(plan.name, rebuildAfterGap(plan, mine)).pipe(Effect.annotateLogs("index", plan.name))
         return mine.length === 0 ? Effect.void : exclusively(plan.name, backfill(plan, mine, backfillOptions))
       }, { concurrency: "unbounded", discard: true })
     })

@@ -63,10 +63,14 @@ export interface Sink {
   /**
    * Starts a rebuild of an index already ensured: a new, unseeded generation of the same
    * shape, written to beside the serving one from now on; the engine seeds it and calls
-   * `seeded`. The generation already being built when there is one. Sinks without
-   * generations answer nothing to seed.
+   * `seeded`. The generation already being built when there is one — unless
+   * `discardBuilding`: then that one is dropped for a new one (what it holds may predate a
+   * gap in the stream). Sinks without generations answer nothing to seed.
    */
-  readonly reindex: (plan: IndexPlan) => Effect.Effect<ReadonlyArray<SinkIndex>, SinkError>
+  readonly reindex: (
+    plan: IndexPlan,
+    options?: { readonly discardBuilding?: boolean }
+  ) => Effect.Effect<ReadonlyArray<SinkIndex>, SinkError>
   /**
    * Writes and makes durable (a flush) every live operation to the given sinks: every
    * generation each index writes to. Succeeds with the items refused; fails only when a

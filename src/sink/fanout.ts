@@ -53,7 +53,7 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
         return rejections.flat()
       }),
     seed: (target, operations) => Effect.flatMap(ownerOf(target.sink), (member) => member.seed(target, operations)),
-    reindex: (plan) => Effect.forEach(members, (member) => member.reindex(plan)).pipe(Effect.map((all) => all.flat())),
+    reindex: (plan, options) => Effect.forEach(members, (member) => member.reindex(plan, options)).pipe(Effect.map((all) => all.flat())),
     seeded: (target) => Effect.flatMap(ownerOf(target.sink), (member) => member.seeded(target)),
     truncate: (names, index) =>
       Effect.forEach(names, (name) => Effect.flatMap(ownerOf(name), (member) => member.truncate([name], index)), {

@@ -70,6 +70,12 @@ export interface ChangeSource {
    * reconnects by itself after a transient failure and redelivers from the last ack.
    */
   readonly changes: Stream.Stream<SourceEvent, SourceError>
+  /**
+   * Whether the stream continues from where an earlier run confirmed (an existing slot).
+   * A new one starts now: what changed after an earlier run's last confirmation and
+   * before it was created is never streamed, so indexes seeded before must be rebuilt.
+   */
+  readonly resumes: boolean
   /** Confirms that every change up to `lsn` is flushed; monotonic, never waits. */
   readonly ack: (lsn: bigint) => Effect.Effect<void>
   /**

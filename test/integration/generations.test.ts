@@ -289,4 +289,28 @@ describe("generations", () => {
     expect((await checkpoint(generation)).seeded).not.toBe(true)
     await running.stop()
   }, 60_000)
+
+  it("a new replication slot under a seeded index rebuilds it: changes made while no slot existed land", async () => {
+    await setupTable(200)
+    const config = d.config(shapeA)
+    const hash = await hashOf(config)
+    const first = await d.start(config)
+    await waitFor("seeded", async () => ((await checkpoint(`${d.prefix}items_${hash}_1`)).seeded === true ? true : undefined), 60_000)
+    await first.stop()
+    // The slot goes (dropped by hand, or lost): what changes now is never streamed.
+    await waitFor("the slot to be dropped", async () => {
+      const [row] = await d.sql("SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [d.db.name])
+      if (row?.["n"] !== 1) return undefined
+      await d.sql("SELECT pg_drop_replication_slot($1)", [d.db.name])
+      return true
+    })
+    await d.sql("UPDATE items SET name = 'changed while no slot existed' WHERE id = 1")
+    await d.sql("DELETE FROM items WHERE id = 2")
+    await d.sql("INSERT INTO items (name) VALUES ('inserted while no slot existed')")
+    await d.start(config)
+    await waitServing(`${d.prefix}items_${hash}_2`)
+    await d.caughtUp()
+    expect(await generations()).toEqual([`${d.prefix}items_${hash}_2`])
+    await expectDocumentsEqualRows(false)
+  }, 90_000)
 })

@@ -103,6 +103,7 @@ export const layers = (world: MemoryWorld) =>
   Layer.mergeAll(
     Layer.succeed(ChangeSourceTag, {
       changes: Stream.fromQueue(world.events),
+      resumes: true,
       ack: (lsn) => Ref.update(world.acked, (a) => (lsn > a ? lsn : a)).pipe(Effect.zipRight(record(world, { step: "ack", lsn }))),
       acknowledged: Ref.get(world.acked),
       snapshotKeys: (_plan, range) =>

@@ -119,16 +119,21 @@ const ensureAll = (cluster: Cluster, plans: ReadonlyArray<IndexPlan>): Effect.Ef
  * A new generation of the plan's shape to build beside the serving one; the one already
  * being built when there is one (a reindex asked twice builds once).
  */
-const reindexIn = (cluster: Cluster, plan: IndexPlan): Effect.Effect<SinkIndex, SinkError> =>
+const reindexIn = (cluster: Cluster, plan: IndexPlan, discardBuilding: boolean): Effect.Effect<SinkIndex, SinkError> =>
   Effect.gen(function* () {
     const current = (yield* Ref.get(cluster.targets)).get(plan.name)
     if (current === undefined) {
       return yield* Effect.dieMessage(`sink ${cluster.sink.name}: reindex of ${plan.name} before ensureIndexes created it`)
     }
-    if (current.building !== undefined) return seedingTarget(cluster, plan.name, current)
+    if (current.building !== undefined && !discardBuilding) return seedingTarget(cluster, plan.name, current)
     const building = yield* createNextGeneration(cluster, plan)
-    const next = { serving: current.serving, building, legacyFields: undefined }
-    yield* setTargets(cluster, plan.name, next)
+    // The serving generation keeps its shape, and so what its writes are trimmed to.
+    const next = { serving: current.serving, building, legacyFields: current.legacyFields }
+    yield* cluster.lock.withPermits(ALL_PERMITS)(setTargets(cluster, plan.name, next))
+    if (current.building !== undefined) {
+      yield* Effect.logWarning(`dropping ${current.building}, which never served, for ${building}`)
+      yield* deleteGenerations(cluster, [current.building])
+    }
     return seedingTarget(cluster, plan.name, next)
   })
 
@@ -351,7 +356,7 @@ export const make = (
         ).pipe(Effect.map((all) => all.flat())),
       refresh: (names) =>
         Effect.forEach(names, (name) => Effect.flatMap(cluster(name), refreshIn), { concurrency: "unbounded", discard: true }),
-      reindex: (plan) => Effect.forEach([...clusters.values()], (c) => reindexIn(c, plan)),
+      reindex: (plan, options) => Effect.forEach([...clusters.values()], (c) => reindexIn(c, plan, options?.discardBuilding ?? false)),
       seeded: (target) => Effect.flatMap(cluster(target.sink), (c) => seededIn(c, target)),
       truncate: (names, index) =>
         Effect.forEach(names, (name) => Effect.flatMap(cluster(name), (c) => truncateIn(c, index)), {

@@ -70,8 +70,8 @@ export const make = (options: PostgresChangeSourceOptions) =>
       if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) return yield* noPrimaryKey(qualify(ref))
     }
     yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
-    const confirmed = yield* ensureSlot(sql, options.source.slot)
-    const acked = yield* Ref.make(confirmed)
+    const slot = yield* ensureSlot(sql, options.source.slot)
+    const acked = yield* Ref.make(slot.confirmed)
 
     const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
     const keysOf = (plan: IndexPlan, what: string, text: string, params: ReadonlyArray<unknown>) =>
@@ -98,6 +98,7 @@ export const make = (options: PostgresChangeSourceOptions) =>
         bufferSize: 4096,
         statusIntervalMs: options.statusIntervalMs ?? 1000
       }),
+      resumes: !slot.created,
       ack: (lsn) => Ref.update(acked, (current) => (lsn > current ? lsn : current)),
       acknowledged: Ref.get(acked),
       snapshotKeys,

@@ -83,11 +83,17 @@ export const ensurePublication = (
     )
   })
 
+/** The slot as found (or made): the position it is confirmed up to, and whether it was created now. */
+export interface SlotState {
+  readonly confirmed: bigint
+  readonly created: boolean
+}
+
 /**
  * Creates the slot when missing and returns the position it is confirmed up to: where
  * streaming resumes, so a received-but-unflushed change is always redelivered.
  */
-export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<bigint, SetupError> =>
+export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<SlotState, SetupError> =>
   Effect.gen(function*() {
     const SlotRow = Schema.Struct({
       plugin: Schema.NullOr(Schema.String),
@@ -100,7 +106,8 @@ export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<bigint, 
       `SELECT plugin, database, current_database() AS current_database, wal_status, confirmed_flush_lsn::text AS confirmed
          FROM pg_replication_slots WHERE slot_name = $1`, [slot], SlotRow)
     let rows = yield* read
-    if (rows.length === 0) {
+    const created = rows.length === 0
+    if (created) {
       yield* sql.unsafe("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]).pipe(
         Effect.catchAll((e) =>
           Effect.fail(isPermissionDenied(e)
@@ -131,5 +138,5 @@ export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<bigint, 
         fix: `drop it (SELECT pg_drop_replication_slot('${slot}');) and restart flusso to re-seed every index`
       })
     }
-    return row.confirmed === null ? 0n : parseLsn(row.confirmed)
+    return { confirmed: row.confirmed === null ? 0n : parseLsn(row.confirmed), created }
   })
