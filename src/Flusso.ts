@@ -1,7 +1,9 @@
 /**
- * The composition root for embedding and the CLI: the production layers of the four
- * ports for a resolved config, and `run`, the engine over them. Only this file (and
- * main.ts) names concrete backends.
+ * The composition root for embedding and the CLI: the production layers of the ports for
+ * a resolved config, and `run`, the engine over them. Only this file (and main.ts) names
+ * concrete backends. A database that cannot be reached at start is waited for, like one
+ * that goes away later: the layers are retried with flusso's backoff, saying what they
+ * wait for.
  */
 import { Effect, Layer } from "effect"
 import type { Queue } from "effect"
@@ -9,35 +11,52 @@ import * as OpenSearchCheckpointStore from "./checkpoint/OpenSearchCheckpointSto
 import type { ResolvedConfig, ResolvedOpenSearchSink, ResolvedStdoutSink } from "./config/ResolvedConfig.js"
 import * as Engine from "./engine/Engine.js"
 import type { EngineCommand } from "./engine/EngineCommand.js"
+import { isTransient, whileTransient } from "./engine/transient.js"
+import * as OpenSearchQuarantine from "./quarantine/OpenSearchQuarantine.js"
 import * as Fanout from "./sink/fanout.js"
 import * as OpenSearchSink from "./sink/opensearch/OpenSearchSink.js"
 import * as StdoutSink from "./sink/stdout/StdoutSink.js"
 import * as PgDatabase from "./source/postgres/PgDatabase.js"
 import * as PostgresChangeSource from "./source/postgres/PostgresChangeSource.js"
 import * as PostgresDocumentBuilder from "./source/postgres/PostgresDocumentBuilder.js"
+import { Status, type StatusService } from "./status/Status.js"
+import * as StatusLayer from "./status/Status.js"
 
 export interface RunOptions {
   readonly skipBackfill?: boolean
   /** Requests to the running sync (`EngineCommand.reindex(commands, index)` sends one). */
   readonly commands?: Queue.Dequeue<EngineCommand>
+  /** Where the sync reports (the HTTP surfaces read it); a fresh one by default. */
+  readonly status?: StatusService
+  /** How often the slot's lag is read (default 15 s). */
+  readonly lagPollSeconds?: number
 }
 
 const isOpenSearch = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedOpenSearchSink => sink.type === "opensearch"
 const isStdout = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedStdoutSink => sink.type === "stdout"
 
-/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment. */
+/** ChangeSource, DocumentBuilder, Sink, CheckpointStore and Quarantine for a deployment. */
 export const layer = (config: ResolvedConfig) => {
   const openSearch = config.sinks.filter(isOpenSearch)
   const stdout = config.sinks.filter(isStdout)
   const postgres = Layer.merge(
     PostgresChangeSource.layer({ source: config.source, plans: config.indexes }),
     PostgresDocumentBuilder.layer(config.indexes)
-  ).pipe(Layer.provide(PgDatabase.catalogLayer(config.indexes).pipe(Layer.provideMerge(PgDatabase.layer(config.source)))))
+  ).pipe(
+    Layer.provide(PgDatabase.catalogLayer(config.indexes).pipe(Layer.provideMerge(PgDatabase.layer(config.source)))),
+    Layer.tapError((error) => (isTransient(error) ? Effect.logWarning(`waiting for PostgreSQL: ${error.message}`) : Effect.void)),
+    Layer.retry(whileTransient)
+  )
   const sinks = Fanout.layer([
     ...(openSearch.length > 0 ? [OpenSearchSink.make(openSearch, config.prefix)] : []),
     ...(stdout.length > 0 ? [StdoutSink.make(stdout)] : [])
   ])
-  return Layer.mergeAll(postgres, sinks, OpenSearchCheckpointStore.layer(openSearch, config.prefix))
+  return Layer.mergeAll(
+    postgres,
+    sinks,
+    OpenSearchCheckpointStore.layer(openSearch, config.prefix),
+    OpenSearchQuarantine.layer(openSearch, config.prefix)
+  )
 }
 
 /** The whole sync for a resolved config, until interrupted or a fatal error. */
@@ -46,7 +65,9 @@ export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
     indexes: config.indexes,
     batch: config.batch,
     skipBackfill: options.skipBackfill ?? false,
+    ...(options.lagPollSeconds === undefined ? {} : { lagPollSeconds: options.lagPollSeconds }),
     ...(options.commands === undefined ? {} : { commands: options.commands })
   }).pipe(
-    Effect.provide(layer(config))
+    Effect.provide(layer(config)),
+    Effect.provideServiceEffect(Status, options.status === undefined ? StatusLayer.make : Effect.succeed(options.status))
   )

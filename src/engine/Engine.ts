@@ -1,26 +1,31 @@
 /**
- * The sync as one structured-concurrency program over the four service ports, sibling
- * fibers under one scope:
+ * The sync as one structured-concurrency program over the service ports, sibling fibers
+ * under one scope:
  * - capture: the live stream into a bounded queue (a full queue pauses replication:
  *   memory stays bounded);
  * - worker: batches off the queue, processed in order (`processBatch`), each retried
  *   while its failure is transient;
  * - seeding: one bounded backfill pass per index some sink has not seeded (`backfill`),
  *   beside the live batches;
+ * - watch: whether the stream is up, and the slot's lag, for `Status`;
  * - control, when given a command queue: a reindex is one more backfill, into a new
  *   generation.
  * Anything not transient ends the run with its message (a failed reindex only fails its
- * command).
+ * command). What happens is recorded in `Status` and the metrics; the engine never knows
+ * who reads them.
  */
-import { Deferred, Effect, Metric, Option, Queue, Ref, Stream } from "effect"
-import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
+import { Deferred, Duration, Effect, Exit, Metric, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { type Checkpoint, CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
+import { Quarantine } from "../quarantine/Quarantine.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSourceTag, type SourceEvent } from "../source/ChangeSource.js"
 import { type Rejection, type SinkIndex, SinkTag } from "../sink/Sink.js"
+import * as Metrics from "../status/metrics.js"
+import { Status } from "../status/Status.js"
 import { backfill } from "./backfill.js"
 import { type EngineCommand, type Reindex, ReindexRefused } from "./EngineCommand.js"
-import { processBatch } from "./processBatch.js"
-import { retryTransient } from "./transient.js"
+import { type BatchOutcome, processBatch } from "./processBatch.js"
+import { isTransient, retryTransient } from "./transient.js"
 
 export interface EngineOptions {
   readonly indexes: ReadonlyArray<IndexPlan>
@@ -31,34 +36,82 @@ export interface EngineOptions {
   readonly backfillChunk?: number
   /** Backfill chunks in flight per index (default 2). */
   readonly backfillConcurrency?: number
+  /** How often the slot's lag is read (default 15 s). */
+  readonly lagPollSeconds?: number
   /** Requests read while the engine runs (`EngineCommand.reindex` sends one). */
   readonly commands?: Queue.Dequeue<EngineCommand>
 }
 
 /** Documents refused under `onError: "skip"` (operations.md metric name). */
-export const documentsQuarantined = Metric.counter("flusso_documents_quarantined_total", {
-  description: "documents a sink refused and flusso skipped"
-})
+export const documentsQuarantined = Metrics.documentsQuarantined
+
+const isRowChange = (event: SourceEvent) => event._tag === "RowChange" || event._tag === "TableTruncated"
+
+/** The metrics of one processed batch. */
+const recordBatch = (outcome: BatchOutcome) =>
+  Effect.gen(function*() {
+    yield* Metric.increment(Metrics.batches)
+    yield* Metric.incrementBy(Metrics.changesCommitted, outcome.changes)
+    yield* Metric.incrementBy(Metrics.changesInFlight, -outcome.changes)
+    for (const [index, count] of outcome.documents) {
+      yield* Metric.incrementBy(Metric.tagged(Metrics.documentsBuilt, "index", index), count)
+    }
+    if (outcome.documents.size > 0) yield* Metric.update(Metrics.flushDuration, outcome.flushMs / 1000)
+    const now = Date.now()
+    for (const committed of outcome.commitTimes) {
+      yield* Metric.update(Metrics.endToEndLatency, Math.max(0, now - committed.getTime()) / 1000)
+    }
+  })
 
 export const run = (options: EngineOptions) =>
   Effect.gen(function*() {
     const source = yield* ChangeSourceTag
     const sink = yield* SinkTag
     const checkpoints = yield* CheckpointStoreTag
+    const status = yield* Status
+    const quarantineStore = yield* Quarantine
     const plans = options.indexes.filter((p) => p.enabled)
     const byName = new Map(plans.map((p) => [p.name, p]))
 
-    const targets = yield* sink.ensureIndexes(plans)
+    // A sink unreachable at start is waited for, like one that goes away later.
+    const targets = yield* retryTransient("preparing the indexes", sink.ensureIndexes(plans))
+    const progress = yield* Effect.forEach(targets, (target) =>
+      checkpoints.get(target).pipe(Effect.map((checkpoint) => ({ target, checkpoint }))))
+    const describe = (plan: IndexPlan, entries: ReadonlyArray<{ readonly target: SinkIndex; readonly checkpoint: Checkpoint }>) =>
+      status.index(
+        plan.name,
+        plan.qualifiedTable,
+        entries.map(({ target, checkpoint }) => ({
+          sink: target.sink,
+          generation: target.generation,
+          serving: target.serving,
+          seeded: checkpoint.seeded
+        }))
+      )
+    for (const plan of plans) yield* describe(plan, progress.filter((p) => p.target.index === plan.name))
+    // What the status says of an index's generations, from its checkpoints now.
+    const refreshIndexStatus = (plan: IndexPlan, current: ReadonlyArray<SinkIndex>) =>
+      Effect.flatMap(
+        Effect.forEach(current, (target) => checkpoints.get(target).pipe(Effect.map((checkpoint) => ({ target, checkpoint })))),
+        (entries) => describe(plan, entries)
+      ).pipe(Effect.orElse(() => Effect.void))
+
     const queue = yield* Queue.bounded<SourceEvent>(Math.max(1024, options.batch.maxChanges * 8))
-    const quarantined = yield* Ref.make<ReadonlyArray<Rejection>>([])
     const quarantine = (rejection: Rejection) =>
-      Ref.update(quarantined, (list) => [...list.slice(-999), rejection]).pipe(
-        Effect.zipRight(Metric.increment(Metric.tagged(documentsQuarantined, "index", rejection.index))),
+      quarantineStore.record(rejection).pipe(
+        Effect.catchAll((error) => Effect.logWarning(`could not record the quarantined document durably: ${error.message}`)),
+        Effect.zipRight(Metric.increment(Metric.tagged(Metrics.documentsQuarantined, "index", rejection.index))),
         Effect.zipRight(Effect.logWarning(`quarantined document ${rejection.id}: ${rejection.reason}`)),
         Effect.annotateLogs({ index: rejection.index, sink: rejection.sink })
       )
 
-    const capture = source.changes.pipe(Stream.runForEach((event) => Queue.offer(queue, event)))
+    const capture = source.changes.pipe(
+      Stream.runForEach((event) =>
+        (isRowChange(event)
+          ? Metric.increment(Metrics.changesCaptured).pipe(Effect.zipRight(Metric.increment(Metrics.changesInFlight)))
+          : Effect.void).pipe(Effect.zipRight(Queue.offer(queue, event)))
+      )
+    )
 
     // A batch that did not fill closed on time: the pipeline keeps up, so what it wrote is
     // made searchable at once. A full batch means a backlog: the refresh interval bounds
@@ -68,16 +121,42 @@ export const run = (options: EngineOptions) =>
       Stream.mapEffect((chunk) => {
         const items = [...chunk]
         let attempts = 0
-        return retryTransient("batch", Effect.suspend(() =>
+        const attempt = Effect.suspend(() =>
           processBatch(items, {
             plans: byName,
             sinks: sink.names,
             refresh: items.length < options.batch.maxChanges || attempts++ > 0,
             quarantine
           })
-        ))
+        ).pipe(
+          Effect.tapError((error) =>
+            isTransient(error)
+              ? status.retrying(error.message).pipe(Effect.zipRight(status.failed(error.message)))
+              : status.failed(error.message)
+          )
+        )
+        return retryTransient("batch", attempt).pipe(
+          Effect.tap((outcome) =>
+            Effect.all([
+              recordBatch(outcome),
+              status.flushed(outcome.flushMs),
+              attempts > 1 ? status.retrying(null) : Effect.void,
+              outcome.ackedTo === undefined ? Effect.void : status.acked(source.describePosition(outcome.ackedTo))
+            ], { discard: true })
+          )
+        )
       }),
       Stream.runDrain
+    )
+
+    // Whether the stream is up (for /readyz), and the slot's lag.
+    const watchStream = Effect.flatMap(source.streaming, status.streaming).pipe(
+      Effect.repeat(Schedule.spaced("250 millis"))
+    )
+    const watchLag = source.lag.pipe(
+      Effect.flatMap((bytes) => status.slotLag(bytes)),
+      Effect.catchAll((error) => Effect.logDebug(`reading the slot's lag failed: ${error.message}`)),
+      Effect.repeat(Schedule.spaced(Duration.seconds(options.lagPollSeconds ?? 15)))
     )
 
     // Indexes with a backfill running: one at a time per index, startup seeding or reindex.
@@ -95,6 +174,12 @@ export const run = (options: EngineOptions) =>
       concurrency: options.backfillConcurrency ?? 2,
       quarantine
     }
+    /** A backfill, then the index's generations as they stand after it (seeded, swapped in). */
+    const seed = (plan: IndexPlan, into: ReadonlyArray<SinkIndex>) =>
+      backfill(plan, into, backfillOptions).pipe(
+        Effect.zipRight(refreshIndexStatus(plan, into.map((t) => ({ ...t, serving: true })))),
+        Effect.tapError((error) => status.failed(error.message))
+      )
 
     /**
      * `--skip-backfill`: a generation that serves already (a first run) gets its
@@ -124,11 +209,10 @@ export const run = (options: EngineOptions) =>
         )
         const fresh = yield* sink.reindex(plan, { discardBuilding: true })
         const rebuilt = new Set(fresh.map((t) => t.sink))
-        yield* backfill(plan, [...fresh, ...unseeded.filter((t) => !rebuilt.has(t.sink))], backfillOptions)
+        yield* seed(plan, [...fresh, ...unseeded.filter((t) => !rebuilt.has(t.sink))])
       })
 
     const seeding = Effect.gen(function*() {
-      const progress = yield* Effect.forEach(targets, (target) => checkpoints.get(target).pipe(Effect.map((checkpoint) => ({ target, checkpoint }))))
       const pending = progress.filter((p) => !p.checkpoint.seeded).map((p) => p.target)
       if (options.skipBackfill) {
         return yield* Effect.forEach(pending, (target) => withoutSeeding(target).pipe(Effect.annotateLogs("index", target.index)), {
@@ -139,7 +223,7 @@ export const run = (options: EngineOptions) =>
         const mine = pending.filter((t) => t.index === plan.name)
         const syncedBefore = progress.some((p) => p.target.index === plan.name && (p.checkpoint.seeded || p.checkpoint.cursor !== null))
         if (!source.resumes && syncedBefore) return exclusively(plan.name, rebuildAfterGap(plan, mine)).pipe(Effect.annotateLogs("index", plan.name))
-        return mine.length === 0 ? Effect.void : exclusively(plan.name, backfill(plan, mine, backfillOptions))
+        return mine.length === 0 ? Effect.void : exclusively(plan.name, seed(plan, mine))
       }, { concurrency: "unbounded", discard: true })
     })
 
@@ -152,14 +236,17 @@ export const run = (options: EngineOptions) =>
         }
         const started = yield* exclusively(plan.name, Effect.gen(function*() {
           const fresh = yield* sink.reindex(plan)
+          yield* Deferred.succeed(command.accepted, fresh.map((t) => t.generation))
           yield* Effect.logInfo(`reindexing into ${fresh.map((t) => t.generation).join(", ") || "no generation"}`)
-          if (fresh.length > 0) yield* backfill(plan, fresh, backfillOptions)
+          if (fresh.length > 0) yield* seed(plan, fresh)
         }))
         if (Option.isNone(started)) {
           return yield* new ReindexRefused({ index: command.index, reason: "it is being seeded already; retry once that is done" })
         }
       }).pipe(
-        Effect.onExit((exit) => Deferred.done(command.done, exit)),
+        Effect.onExit((exit) =>
+          Effect.all([Deferred.done(command.done, exit), Deferred.done(command.accepted, Exit.map(exit, (): ReadonlyArray<string> => []))])
+        ),
         Effect.catchAll((error) => Effect.logError(error.message)),
         Effect.annotateLogs("index", command.index)
       )
@@ -172,5 +259,5 @@ export const run = (options: EngineOptions) =>
       )
 
     yield* Effect.logInfo(`syncing ${plans.map((p) => p.name).join(", ") || "no index"} to ${sink.names.join(", ")}`)
-    yield* Effect.all([capture, worker, seeding, control], { concurrency: "unbounded", discard: true })
-  })
+    yield* Effect.all([capture, worker, seeding, control, watchStream, watchLag], { concurrency: "unbounded", discard: true })
+  }).pipe(Effect.ensuring(Effect.flatMap(Status, (status) => status.stopped)))

@@ -14,13 +14,15 @@
  * and never ends the process. Once every chunk is durable each target is swapped in
  * (`Sink.seeded`) and marked seeded.
  */
-import { Effect, Option, Stream } from "effect"
+import { Clock, Effect, Metric, Option, Stream } from "effect"
 import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSourceTag } from "../source/ChangeSource.js"
 import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
 import { type Rejection, type SinkIndex, SinkTag, type WriteOperation } from "../sink/Sink.js"
+import * as Metrics from "../status/metrics.js"
+import { Status } from "../status/Status.js"
 import { handleRejections } from "./processBatch.js"
 import { retryTransient } from "./transient.js"
 
@@ -42,11 +44,32 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
     const builder = yield* DocumentBuilderTag
     const checkpoints = yield* CheckpointStoreTag
     const sink = yield* SinkTag
+    const status = yield* Status
     const plans = new Map([[plan.name, plan]])
 
     const confirmed = yield* source.acknowledged
     const version = confirmed > 0n ? confirmed - 1n : 0n
     const end = yield* retryTransient("reading the last key", source.lastKey(plan))
+    const estimate = yield* source.estimateRows(plan).pipe(Effect.orElseSucceed(() => null))
+    const startedAt = yield* Clock.currentTimeMillis
+    const generations = targets.map((t) => t.generation)
+    const rowsDone = Metric.tagged(Metrics.backfillRows, "index", plan.name)
+    /** Rows done / estimated, the rate so far and what it leaves (ETA); for /status and the progress display. */
+    const report = (rows: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const seconds = Math.max(0.001, (now - startedAt) / 1000)
+        const rate = rows / seconds
+        const rowsEstimated = estimate === null ? null : Math.max(estimate, rows)
+        return status.backfill(plan.name, {
+          generations,
+          rowsDone: rows,
+          rowsEstimated,
+          rowsPerSecond: Math.round(rate),
+          etaSeconds: rowsEstimated === null || rate <= 0 ? null : Math.round((rowsEstimated - rows) / rate),
+          startedAt: new Date(startedAt).toISOString()
+        })
+      })
+    yield* report(0)
 
     const seedChunk = (keys: ReadonlyArray<KeyValues>) =>
       Effect.gen(function*() {
@@ -89,6 +112,8 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
             if (last === undefined) return
             rows += keys.length
             yield* Effect.forEach(targets, (t) => checkpoints.saveCursor(t, last), { discard: true })
+            yield* Metric.incrementBy(rowsDone, keys.length)
+            yield* report(rows)
             yield* Effect.logDebug(`seeded ${rows} rows up to key ${encodeDocumentId(last)}`)
           })
         )
@@ -101,5 +126,9 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
     // (from its last cursor: at once) and the idempotent swap finishes what it began.
     yield* retryTransient("swapping in the seeded generation", Effect.forEach(targets, (target) =>
       sink.seeded(target).pipe(Effect.zipRight(checkpoints.markSeeded(target))), { discard: true }))
-    yield* Effect.logInfo(`seeded: ${rows} rows (version ${version})`)
-  }).pipe(Effect.annotateLogs("index", plan.name))
+    const took = ((yield* Clock.currentTimeMillis) - startedAt) / 1000
+    yield* Effect.logInfo(`seeded: ${rows} rows in ${took.toFixed(1)} s (version ${version})`)
+  }).pipe(
+    Effect.ensuring(Effect.flatMap(Status, (status) => status.backfill(plan.name, null))),
+    Effect.annotateLogs("index", plan.name)
+  )

@@ -9,7 +9,7 @@
  * the build reads a state that holds all of them, so a later batch, which holds later
  * transactions, always writes a higher version (pipeline.md "Ordering and correctness").
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { DocumentRejected } from "../errors.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
@@ -28,8 +28,15 @@ export interface BatchContext {
 }
 
 export interface BatchOutcome {
-  readonly documents: number
+  /** Row changes (and truncates) the batch covered. */
+  readonly changes: number
+  /** Documents built and written, per index. */
+  readonly documents: ReadonlyMap<string, number>
+  /** Milliseconds spent writing to the sinks (the flush). */
+  readonly flushMs: number
   readonly ackedTo: bigint | undefined
+  /** When each transaction the batch acknowledged committed. */
+  readonly commitTimes: ReadonlyArray<Date>
 }
 
 const addAll = (into: Map<string, Set<string>>, index: string, ids: Iterable<string>) => {
@@ -74,6 +81,7 @@ export const processBatch = (items: ReadonlyArray<SourceEvent>, context: BatchCo
     const sink = yield* SinkTag
 
     const changes: Array<Change> = []
+    const commitTimes: Array<Date> = []
     let ackTo: bigint | undefined
     let version = 0n
     for (const item of items) {
@@ -84,6 +92,9 @@ export const processBatch = (items: ReadonlyArray<SourceEvent>, context: BatchCo
           if (item.commitLsn > version) version = item.commitLsn
           break
         case "TransactionCommitted":
+          commitTimes.push(item.commitTime)
+          if (ackTo === undefined || item.lsn > ackTo) ackTo = item.lsn
+          break
         case "SourceIdle":
           if (ackTo === undefined || item.lsn > ackTo) ackTo = item.lsn
           break
@@ -114,7 +125,8 @@ export const processBatch = (items: ReadonlyArray<SourceEvent>, context: BatchCo
       }
     }
 
-    let documents = 0
+    const documents = new Map<string, number>()
+    let flushMs = 0
     for (const [index, ids] of affected) {
       const plan = context.plans.get(index)
       if (plan === undefined || ids.size === 0) continue
@@ -124,15 +136,17 @@ export const processBatch = (items: ReadonlyArray<SourceEvent>, context: BatchCo
       const all = [...ids]
       for (let start = 0; start < all.length; start += BUILD_CHUNK) {
         const built = yield* builder.build(plan, all.slice(start, start + BUILD_CHUNK)).pipe(Effect.annotateLogs("index", index))
-        documents += built.length
+        documents.set(index, (documents.get(index) ?? 0) + built.length)
         const operations = built.map((doc): WriteOperation =>
           doc.json === null ? { _tag: "Delete", index, id: doc.id, version } : { _tag: "Upsert", index, id: doc.id, json: doc.json, version }
         )
-        yield* handleRejections(yield* sink.write(context.sinks, operations), context.plans, context.quarantine)
+        const [took, rejections] = yield* Effect.timed(sink.write(context.sinks, operations))
+        flushMs += Duration.toMillis(took)
+        yield* handleRejections(rejections, context.plans, context.quarantine)
       }
     }
 
     if (context.refresh) yield* sink.refresh(context.sinks)
     if (ackTo !== undefined) yield* source.ack(ackTo)
-    return { documents, ackedTo: ackTo } satisfies BatchOutcome
+    return { changes: changes.length, documents, flushMs, ackedTo: ackTo, commitTimes } satisfies BatchOutcome
   })

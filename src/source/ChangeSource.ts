@@ -76,6 +76,14 @@ export interface ChangeSource {
    * before it was created is never streamed, so indexes seeded before must be rebuilt.
    */
   readonly resumes: boolean
+  /** A position as the database prints it (an LSN: `16/B374D848`). */
+  readonly describePosition: (position: bigint) => string
+  /** Whether the live stream is connected and streaming now. */
+  readonly streaming: Effect.Effect<boolean>
+  /** How far the slot's confirmed position is behind the server's current one, in bytes (WAL retained for us). */
+  readonly lag: Effect.Effect<number, SourceError>
+  /** The table statistics' estimate of an index's root rows; null when never analyzed. */
+  readonly estimateRows: (plan: IndexPlan) => Effect.Effect<number | null, SourceError>
   /** Confirms that every change up to `lsn` is flushed; monotonic, never waits. */
   readonly ack: (lsn: bigint) => Effect.Effect<void>
   /**

@@ -54,6 +54,7 @@ const open = (gate?: Promise<void>) => {
   const messages: Array<Pgoutput.Message> = []
   const ended: Array<unknown> = []
   const connection = ReplicationConnection.open({ connectionString: db.url, application_name: "contract" }, db.name, "p", {
+    onStart: () => undefined,
     onMessage: async (message) => {
       messages.push(message)
       if (gate !== undefined && message.tag === "insert") await gate

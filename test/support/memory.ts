@@ -14,6 +14,8 @@ import { planIndex } from "../../src/schema/planIndex.js"
 import { ChangeSourceTag, type Origin, type SourceEvent } from "../../src/source/ChangeSource.js"
 import { DocumentBuilderTag } from "../../src/source/DocumentBuilder.js"
 import { type Rejection, type SinkIndex, SinkTag, type WriteOperation } from "../../src/sink/Sink.js"
+import * as Quarantine from "../../src/quarantine/Quarantine.js"
+import * as Status from "../../src/status/Status.js"
 
 export type JournalEntry =
   | { readonly step: "visible"; readonly xids: ReadonlyArray<number> }
@@ -101,9 +103,15 @@ const apply = (world: MemoryWorld, sink: string, operations: ReadonlyArray<Write
 
 export const layers = (world: MemoryWorld) =>
   Layer.mergeAll(
+    Status.layer,
+    Quarantine.layerMemory,
     Layer.succeed(ChangeSourceTag, {
       changes: Stream.fromQueue(world.events),
       resumes: true,
+      describePosition: (position) => String(position),
+      streaming: Effect.succeed(true),
+      lag: Effect.succeed(0),
+      estimateRows: () => Ref.get(world.rows).pipe(Effect.map((rows) => rows.size)),
       ack: (lsn) => Ref.update(world.acked, (a) => (lsn > a ? lsn : a)).pipe(Effect.zipRight(record(world, { step: "ack", lsn }))),
       acknowledged: Ref.get(world.acked),
       snapshotKeys: (_plan, range) =>

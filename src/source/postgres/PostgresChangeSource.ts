@@ -15,6 +15,7 @@ import { clientConfig } from "./connection.js"
 import { lastKeyStatement, snapshotStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
 import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
+import { formatLsn } from "./lsn.js"
 import { replicationStream } from "./replicationStream.js"
 import { classify } from "./sqlErrors.js"
 
@@ -89,16 +90,46 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const lastKey: ChangeSource["lastKey"] = (plan) =>
       keysOf(plan, "reading the last key", lastKeyStatement(plan), []).pipe(Effect.map((keys) => keys[0] ?? null))
 
+    const streaming = yield* Ref.make(false)
+    const LagRow = Schema.Struct({ lag: Schema.NullOr(Schema.NumberFromString) })
+    // On a standby (PostgreSQL 16+ decodes there) the current position is the one received.
+    const lag: ChangeSource["lag"] = sql.unsafe(
+      `SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END,
+                              confirmed_flush_lsn)::bigint::text AS lag
+         FROM pg_replication_slots WHERE slot_name = $1`,
+      [options.source.slot]
+    ).pipe(
+      Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(LagRow))(rows)),
+      Effect.map((rows) => rows[0]?.lag ?? 0),
+      Effect.mapError((e) => classify(`reading the lag of slot ${options.source.slot}`, e))
+    )
+    const EstimateRow = Schema.Struct({ rows: Schema.NumberFromString })
+    const estimateRows: ChangeSource["estimateRows"] = (plan) =>
+      sql.unsafe("SELECT c.reltuples::bigint::text AS rows FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2", [plan.schema, plan.table]).pipe(
+        Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(EstimateRow))(rows)),
+        // -1: never vacuumed or analyzed, nothing known.
+        Effect.map((rows) => {
+          const estimate = rows[0]?.rows
+          return estimate === undefined || estimate < 0 ? null : estimate
+        }),
+        Effect.mapError((e) => classify(`estimating the rows of ${plan.qualifiedTable}`, e))
+      )
+
     const source: ChangeSource = {
       changes: replicationStream({
         client: clientConfig(options.source.url, "flusso-replication"),
         slot: options.source.slot,
         publication: options.source.publication,
         acked,
+        streaming,
         bufferSize: 4096,
         statusIntervalMs: options.statusIntervalMs ?? 1000
       }),
       resumes: !slot.created,
+      describePosition: formatLsn,
+      streaming: Ref.get(streaming),
+      lag,
+      estimateRows,
       ack: (lsn) => Ref.update(acked, (current) => (lsn > current ? lsn : current)),
       acknowledged: Ref.get(acked),
       snapshotKeys,

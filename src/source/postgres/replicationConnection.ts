@@ -29,6 +29,8 @@ class CanonicalTextPgoutput extends PgoutputPlugin {
 }
 
 export interface ReplicationHandlers {
+  /** The server started streaming (START_REPLICATION accepted). */
+  readonly onStart: () => void
   /** Awaited before the next message: while it waits the socket is paused. Must not throw. */
   readonly onMessage: (message: Pgoutput.Message) => Promise<void>
   /** A primary keepalive: the server's WAL end, and whether it asks for a status update now. */
@@ -67,6 +69,7 @@ export const open = (
   service.on("heartbeat", (lsn: string, _timestamp: number, shouldRespond: boolean) =>
     handlers.onKeepalive(parseLsn(lsn), shouldRespond))
   service.on("error", end)
+  service.on("start", () => handlers.onStart())
   service
     .subscribe(new CanonicalTextPgoutput({ protoVersion: 1, publicationNames: [publication] }), slot)
     .then(() => end(new Error("Connection terminated: replication stream ended")), end)

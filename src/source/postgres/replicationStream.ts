@@ -54,6 +54,8 @@ export interface ReplicationOptions {
   readonly publication: string
   /** Position confirmed so far; streaming restarts from the slot's confirmed position anyway. */
   readonly acked: Ref.Ref<bigint>
+  /** Set while a connection streams. */
+  readonly streaming: Ref.Ref<boolean>
   /** Events buffered between the socket and the consumer before the socket pauses. */
   readonly bufferSize: number
   /** How often a standby status update is sent (below wal_sender_timeout / 2). */
@@ -118,6 +120,7 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
       const connection: ReplicationConnection.ReplicationConnection = yield* Effect.acquireRelease(
         Effect.sync(() =>
           ReplicationConnection.open(options.client, options.slot, options.publication, {
+            onStart: () => Effect.runSync(Ref.set(options.streaming, true)),
             onMessage: async (message) => {
               if (message.tag === "begin") {
                 inTransaction = true
@@ -142,7 +145,7 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
             onEnd: (cause) => fail(cause)
           })
         ),
-        (connection) => Effect.promise(() => connection.close())
+        (connection) => Ref.set(options.streaming, false).pipe(Effect.zipRight(Effect.promise(() => connection.close())))
       )
       // Closes the connection at once — the consumer may not pull for a while (a full
       // queue behind a failing batch), and the server may be waiting for it to go — then
@@ -150,6 +153,7 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
       function fail(cause: unknown): void {
         if (failed) return
         failed = true
+        Effect.runSync(Ref.set(options.streaming, false))
         void connection.close().then(() => emit.fail(classifyStreamError(cause)))
       }
 

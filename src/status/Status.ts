@@ -1,0 +1,171 @@
+/**
+ * What a running sync reports about itself: the engine records what happens (streaming,
+ * retries, seeding progress, flushes, acks, lag) and `/status`, `/readyz`, `/indexes` and
+ * the progress display read it. The engine never knows who reads; the HTTP surfaces
+ * never know how the engine works. Counters live in the metrics (`metrics.ts`): a
+ * snapshot reads them from there, so `/status` and `/metrics` never disagree.
+ */
+import { Clock, Context, Effect, Layer, Metric, MetricState, Ref } from "effect"
+import * as Metrics from "./metrics.js"
+
+export type Phase = "starting" | "backfilling" | "live" | "retrying" | "stopped"
+
+/** One generation of an index in one sink, as the engine knows it. */
+export interface GenerationStatus {
+  readonly sink: string
+  readonly generation: string
+  /** Readers see it (through the aliases). */
+  readonly serving: boolean
+  readonly seeded: boolean
+}
+
+export interface BackfillProgress {
+  readonly generations: ReadonlyArray<string>
+  readonly rowsDone: number
+  /** From the table statistics (`pg_class.reltuples`); null when never analyzed. */
+  readonly rowsEstimated: number | null
+  readonly rowsPerSecond: number
+  /** Null while the rate or the estimate is unknown. */
+  readonly etaSeconds: number | null
+  readonly startedAt: string
+}
+
+export interface IndexStatus {
+  readonly name: string
+  readonly table: string
+  readonly generations: ReadonlyArray<GenerationStatus>
+  readonly backfill: BackfillProgress | null
+}
+
+export interface StatusSnapshot {
+  readonly phase: Phase
+  readonly ready: boolean
+  readonly uptimeSeconds: number
+  readonly indexes: ReadonlyArray<IndexStatus>
+  readonly changesCaptured: number
+  readonly changesCommitted: number
+  readonly changesInFlight: number
+  readonly documentsBuilt: number
+  readonly documentsQuarantined: number
+  readonly batches: number
+  readonly lastFlushMs: number | null
+  readonly slotLagBytes: number | null
+  readonly lastAckedLsn: string | null
+  readonly errors: number
+  readonly lastError: { readonly at: string; readonly message: string } | null
+}
+
+interface State {
+  readonly startedAt: number
+  readonly streaming: boolean
+  readonly retrying: boolean
+  readonly stopped: boolean
+  readonly indexes: ReadonlyMap<string, IndexStatus>
+  readonly lastFlushMs: number | null
+  readonly slotLagBytes: number | null
+  readonly lastAckedLsn: string | null
+  readonly lastError: { readonly at: string; readonly message: string } | null
+}
+
+export interface StatusService {
+  /** Whether live capture runs (the replication connection is streaming). */
+  readonly streaming: (streaming: boolean) => Effect.Effect<void>
+  /** A batch failed transiently and is being retried (`error`), or went through (`null`). */
+  readonly retrying: (error: string | null) => Effect.Effect<void>
+  /** Records a failure, retried or fatal: counted, and kept as the last error. */
+  readonly failed: (message: string) => Effect.Effect<void>
+  readonly stopped: Effect.Effect<void>
+  /** The generations an index writes to, and which of them serve and are seeded. */
+  readonly index: (name: string, table: string, generations: ReadonlyArray<GenerationStatus>) => Effect.Effect<void>
+  readonly backfill: (index: string, progress: BackfillProgress | null) => Effect.Effect<void>
+  readonly flushed: (milliseconds: number) => Effect.Effect<void>
+  readonly acked: (lsn: string) => Effect.Effect<void>
+  readonly slotLag: (bytes: number) => Effect.Effect<void>
+  readonly snapshot: Effect.Effect<StatusSnapshot>
+}
+
+export class Status extends Context.Tag("flusso/Status")<Status, StatusService>() {}
+
+/** The sum of a counter over all its tags (e.g. every index). */
+const counterTotal = (name: string): Effect.Effect<number> =>
+  Effect.map(Metric.snapshot, (pairs) => {
+    let total = 0
+    for (const pair of pairs) {
+      if (pair.metricKey.name === name && MetricState.isCounterState(pair.metricState)) total += Number(pair.metricState.count)
+    }
+    return total
+  })
+
+const phaseOf = (state: State): Phase => {
+  if (state.stopped) return "stopped"
+  if (state.retrying) return "retrying"
+  if (!state.streaming) return "starting"
+  for (const index of state.indexes.values()) if (index.backfill !== null) return "backfilling"
+  return "live"
+}
+
+export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
+  const state = yield* Ref.make<State>({
+    startedAt: yield* Clock.currentTimeMillis,
+    streaming: false,
+    retrying: false,
+    stopped: false,
+    indexes: new Map(),
+    lastFlushMs: null,
+    slotLagBytes: null,
+    lastAckedLsn: null,
+    lastError: null
+  })
+  const update = (f: (s: State) => State) => Ref.update(state, f)
+  const withIndex = (name: string, f: (index: IndexStatus) => IndexStatus) =>
+    update((s) => {
+      const index = s.indexes.get(name) ?? { name, table: "", generations: [], backfill: null }
+      return { ...s, indexes: new Map([...s.indexes, [name, f(index)]]) }
+    })
+
+  return {
+    streaming: (streaming) => update((s) => ({ ...s, streaming })),
+    retrying: (error) =>
+      error === null
+        ? update((s) => ({ ...s, retrying: false }))
+        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          update((s) => ({ ...s, retrying: true, lastError: { at: new Date(now).toISOString(), message: error } }))
+        ),
+    failed: (message) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        update((s) => ({ ...s, lastError: { at: new Date(now).toISOString(), message } }))
+      ).pipe(Effect.zipRight(Metric.increment(Metrics.errors))),
+    stopped: update((s) => ({ ...s, stopped: true, streaming: false })),
+    index: (name, table, generations) => withIndex(name, (index) => ({ ...index, table, generations })),
+    backfill: (name, progress) => withIndex(name, (index) => ({ ...index, backfill: progress })),
+    flushed: (milliseconds) => update((s) => ({ ...s, lastFlushMs: milliseconds })),
+    acked: (lsn) => update((s) => ({ ...s, lastAckedLsn: lsn })),
+    slotLag: (bytes) => update((s) => ({ ...s, slotLagBytes: bytes })).pipe(Effect.zipRight(Metric.set(Metrics.slotLag, bytes))),
+    snapshot: Effect.gen(function*() {
+      const s = yield* Ref.get(state)
+      const now = yield* Clock.currentTimeMillis
+      const captured = yield* counterTotal("flusso_changes_captured_total")
+      const committed = yield* counterTotal("flusso_changes_committed_total")
+      const phase = phaseOf(s)
+      return {
+        phase,
+        ready: s.streaming && !s.stopped,
+        uptimeSeconds: Math.round((now - s.startedAt) / 1000),
+        indexes: [...s.indexes.values()],
+        changesCaptured: captured,
+        changesCommitted: committed,
+        changesInFlight: Math.max(0, captured - committed),
+        documentsBuilt: yield* counterTotal("flusso_documents_built_total"),
+        documentsQuarantined: yield* counterTotal("flusso_documents_quarantined_total"),
+        batches: yield* counterTotal("flusso_batches_total"),
+        lastFlushMs: s.lastFlushMs,
+        slotLagBytes: s.slotLagBytes,
+        lastAckedLsn: s.lastAckedLsn,
+        errors: yield* counterTotal("flusso_errors_total"),
+        lastError: s.lastError
+      } satisfies StatusSnapshot
+    })
+  }
+})
+
+export const layer: Layer.Layer<Status> = Layer.effect(Status, make)
