@@ -13,6 +13,7 @@ import * as Engine from "./engine/Engine.js"
 import type { EngineCommand } from "./engine/EngineCommand.js"
 import { isTransient, whileTransient } from "./engine/transient.js"
 import * as OpenSearchQuarantine from "./quarantine/OpenSearchQuarantine.js"
+import { Quarantine, type QuarantineService } from "./quarantine/Quarantine.js"
 import * as Fanout from "./sink/fanout.js"
 import * as OpenSearchSink from "./sink/opensearch/OpenSearchSink.js"
 import * as StdoutSink from "./sink/stdout/StdoutSink.js"
@@ -30,13 +31,18 @@ export interface RunOptions {
   readonly status?: StatusService
   /** How often the slot's lag is read (default 15 s). */
   readonly lagPollSeconds?: number
+  /** Where refused documents are recorded (the HTTP surface lists them); the sinks' own by default. */
+  readonly quarantine?: QuarantineService
 }
 
 const isOpenSearch = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedOpenSearchSink => sink.type === "opensearch"
 const isStdout = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedStdoutSink => sink.type === "stdout"
 
-/** ChangeSource, DocumentBuilder, Sink, CheckpointStore and Quarantine for a deployment. */
-export const layer = (config: ResolvedConfig) => {
+/** The dead-letter list of a deployment: in its OpenSearch clusters (in memory for other sinks). */
+export const quarantineLayer = (config: ResolvedConfig) => OpenSearchQuarantine.layer(config.sinks.filter(isOpenSearch), config.prefix)
+
+/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment. */
+const portsLayer = (config: ResolvedConfig) => {
   const openSearch = config.sinks.filter(isOpenSearch)
   const stdout = config.sinks.filter(isStdout)
   const postgres = Layer.merge(
@@ -54,10 +60,12 @@ export const layer = (config: ResolvedConfig) => {
   return Layer.mergeAll(
     postgres,
     sinks,
-    OpenSearchCheckpointStore.layer(openSearch, config.prefix),
-    OpenSearchQuarantine.layer(openSearch, config.prefix)
+    OpenSearchCheckpointStore.layer(openSearch, config.prefix)
   )
 }
+
+/** ChangeSource, DocumentBuilder, Sink, CheckpointStore and Quarantine for a deployment. */
+export const layer = (config: ResolvedConfig) => Layer.merge(portsLayer(config), quarantineLayer(config))
 
 /** The whole sync for a resolved config, until interrupted or a fatal error. */
 export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
@@ -68,6 +76,8 @@ export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
     ...(options.lagPollSeconds === undefined ? {} : { lagPollSeconds: options.lagPollSeconds }),
     ...(options.commands === undefined ? {} : { commands: options.commands })
   }).pipe(
-    Effect.provide(layer(config)),
+    Effect.provide(
+      options.quarantine === undefined ? layer(config) : Layer.merge(portsLayer(config), Layer.succeed(Quarantine, options.quarantine))
+    ),
     Effect.provideServiceEffect(Status, options.status === undefined ? StatusLayer.make : Effect.succeed(options.status))
   )

@@ -1,14 +1,20 @@
 /**
  * Reads a deployment config file into a validated `FlussoConfig`: a TypeScript or
  * JavaScript module whose default export is the config (TypeScript through tsx, so a
- * `.ts` config works under plain `node`), or a JSON file.
+ * `.ts` config works under plain `node`, in an ESM or a CommonJS package alike), or a
+ * JSON file.
  */
-import { Effect } from "effect"
-import { readFile, stat } from "node:fs/promises"
+import { Effect, Predicate } from "effect"
+import { randomUUID } from "node:crypto"
+import { existsSync } from "node:fs"
+import { readFile, realpath, stat } from "node:fs/promises"
+import Module, { createRequire, register as registerHooks } from "node:module"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { register as registerCommonJs } from "tsx/cjs/api"
 import { register } from "tsx/esm/api"
 import { ConfigInvalid } from "../errors.js"
+import { SCHEMA_KEY } from "./jsonSchema.js"
 import type { FlussoConfig } from "./model.js"
 import { validateConfig } from "./validate.js"
 
@@ -16,39 +22,153 @@ const MODULE_EXTENSIONS: ReadonlyArray<string> = [".ts", ".mts", ".js", ".mjs"]
 
 const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-let tsxRegistered = false
+/** An import error's message without the queries loading adds to the file's URL. */
+const importReason = (error: unknown): string =>
+  reason(error).replace(/\?(?:(?:flusso-load|tsx-namespace|namespace)=[\w-]+&?)+/g, "")
+
+/**
+ * Config modules load in a tsx namespace of their own rather than under a global
+ * `register()`: nothing else in the process is compiled by tsx, and a `.ts` config in a
+ * CommonJS package loads (a global register + `import()` fails on it with "Cannot
+ * require() ES Module … in a cycle").
+ */
+const NAMESPACE = `flusso-config-${randomUUID()}`
+
+/**
+ * The running flusso's entry point when it runs built (dist/config/load.js → dist/index.js).
+ * From source (tests, `tsx src/main.ts`) there is none and "flusso" resolves like any package.
+ */
+const RUNNING_FLUSSO = ((): string | undefined => {
+  const entry = new URL("../index.js", import.meta.url)
+  return import.meta.url.endsWith(".js") && existsSync(entry) ? entry.href : undefined
+})()
+
+/**
+ * A resolve hook, run before tsx's: a config's `import … from "flusso"` (from the config or
+ * any module it imports, which all carry the namespace) is the running flusso, as one shared
+ * instance, even where the project has no flusso of its own in node_modules (a global
+ * install) or has another version. Without it the namespace would load a second flusso.
+ */
+const FLUSSO_HOOK = `
+let namespace, flusso
+export function initialize(data) { namespace = data.namespace; flusso = data.flusso }
+export async function resolve(specifier, context, nextResolve) {
+  const parent = context.parentURL
+  if (specifier === "flusso" && parent !== undefined && URL.canParse(parent) &&
+      new URL(parent).searchParams.get("tsx-namespace") === namespace) {
+    return { url: flusso, format: "module", shortCircuit: true }
+  }
+  return nextResolve(specifier, context)
+}`
+
+/** Every config file loaded, for `mapRequire`. */
+const configFiles = new Set<string>()
+
+/**
+ * The same for `require("flusso")` in a config compiled to CommonJS by tsx (whose modules
+ * carry the namespace), or written as CommonJS (Node loads it itself): Node resolves
+ * `require` without the hooks. The one resolution patched is "flusso" from such a module.
+ */
+const mapRequire = (flusso: string): void => {
+  const resolveFilename: unknown = Reflect.get(Module, "_resolveFilename")
+  if (typeof resolveFilename !== "function") return
+  const marker = `namespace=${NAMESPACE}`
+  Reflect.set(Module, "_resolveFilename", function (this: unknown, request: unknown, parent: unknown, ...rest: ReadonlyArray<unknown>) {
+    const from = Predicate.isRecord(parent) ? parent["filename"] : undefined
+    return request === "flusso" && typeof from === "string" && (from.includes(marker) || configFiles.has(from))
+      ? flusso
+      : Reflect.apply(resolveFilename, this, [request, parent, ...rest])
+  })
+}
+
+type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>
+
+let scopedImport: ScopedImport | undefined
 
 /**
  * Once per process. `tsconfig: false`: a project's `paths` (ours maps "flusso" to
- * src/index.ts) must not load a second copy of flusso next to the running one; "flusso"
- * resolves like any package, from node_modules or as this package's self-reference.
+ * src/index.ts) must not load a second copy of flusso next to the running one. The hooks
+ * stay registered (each load is one import in the namespace); nothing outside the
+ * namespace is touched but the resolution of "flusso" from a config.
  */
-const registerTsx = Effect.sync(() => {
-  if (!tsxRegistered) {
-    register({ tsconfig: false })
-    tsxRegistered = true
-  }
-})
+const configImporter = (shown: string): Effect.Effect<ScopedImport, ConfigInvalid> =>
+  Effect.try({
+    try: (): ScopedImport => {
+      if (scopedImport === undefined) {
+        // Both halves of tsx, as its `tsImport` does: the CommonJS one resolves the `require`s
+        // of a config compiled to CommonJS (`./indexes` → ./indexes.ts).
+        registerCommonJs({ namespace: NAMESPACE })
+        const tsx = register({ namespace: NAMESPACE, tsconfig: false })
+        // Registered after tsx's hooks, so it runs first.
+        if (RUNNING_FLUSSO !== undefined) {
+          registerHooks(`data:text/javascript,${encodeURIComponent(FLUSSO_HOOK)}`, {
+            data: { namespace: NAMESPACE, flusso: RUNNING_FLUSSO }
+          })
+          mapRequire(fileURLToPath(RUNNING_FLUSSO))
+        }
+        scopedImport = tsx.import
+      }
+      return scopedImport
+    },
+    catch: (error) =>
+      new ConfigInvalid({ file: shown, issues: [`cannot set up loading TypeScript/JavaScript configs: ${reason(error)}`] })
+  })
+
+/**
+ * Each load reads the config file afresh, not a module cached by an earlier load: a new
+ * query for the module map, and no `require.cache` entry for a config Node loads as
+ * CommonJS. Modules the config imports are read once per process, as any import.
+ */
+let loads = 0
+const requireCache = createRequire(import.meta.url).cache
+
+/**
+ * The default export. A module tsx compiled to CommonJS (a `.ts` or `.js` file in a package
+ * without `"type": "module"`) arrives as its `module.exports`, marked `__esModule`, with the
+ * default export under `default`.
+ */
+const defaultExport = (module: unknown): unknown => {
+  if (!Predicate.isRecord(module)) return undefined
+  const exported = module["default"]
+  return Predicate.isRecord(exported) && exported["__esModule"] === true ? exported["default"] : exported
+}
 
 const importDefault = (file: string, shown: string): Effect.Effect<unknown, ConfigInvalid> =>
-  registerTsx.pipe(
-    Effect.zipRight(
-      Effect.tryPromise({
-        try: (): Promise<unknown> => import(pathToFileURL(file).href),
-        catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot import the config module: ${reason(error)}`] })
-      })
-    ),
-    Effect.filterOrFail(
-      (module): module is { readonly default: unknown } =>
-        typeof module === "object" && module !== null && "default" in module && module.default !== undefined,
-      () => new ConfigInvalid({ file: shown, issues: ["the module has no default export; end it with `export default defineConfig({ ... })`"] })
-    ),
-    Effect.map((module) => module.default)
-  )
+  Effect.gen(function* () {
+    const load = yield* configImporter(shown)
+    // As CommonJS knows it: by its real path.
+    const real = yield* Effect.promise(() => realpath(file).catch(() => file))
+    configFiles.add(real)
+    Reflect.deleteProperty(requireCache, real)
+    const url = pathToFileURL(file).href
+    const module = yield* Effect.tryPromise({
+      // The config is its own parent: imported from a .ts file (this one, run from source),
+      // tsx would take `x.js` to mean `x.ts` where both exist.
+      try: () => load(`${url}?flusso-load=${++loads}`, url),
+      catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot import the config module: ${importReason(error)}`] })
+    })
+    const exported = yield* Effect.try({
+      try: () => defaultExport(module),
+      catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot read the default export: ${reason(error)}`] })
+    })
+    return exported !== undefined
+      ? exported
+      : yield* new ConfigInvalid({
+          file: shown,
+          issues: ["the module has no default export; end it with `export default defineConfig({ ... })`"]
+        })
+  })
+
+/** A `"$schema"` naming the config's JSON Schema (jsonSchema.ts) is for editors, not a setting. */
+const withoutSchemaKey = (value: unknown): unknown => {
+  if (!Predicate.isRecord(value) || typeof value[SCHEMA_KEY] !== "string") return value
+  const { [SCHEMA_KEY]: _schema, ...config } = value
+  return config
+}
 
 const readJson = (file: string, shown: string): Effect.Effect<unknown, ConfigInvalid> =>
   Effect.tryPromise({
-    try: async (): Promise<unknown> => JSON.parse(await readFile(file, "utf8")),
+    try: async (): Promise<unknown> => withoutSchemaKey(JSON.parse(await readFile(file, "utf8"))),
     catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot parse JSON: ${reason(error)}`] })
   })
 

@@ -13,7 +13,10 @@ export const Identifier = Schema.String.pipe(
     message: () => "must match ^[a-z_][a-z0-9_]*$ (lowercase Postgres identifier)"
   }),
   Schema.maxLength(63, { message: () => "must be at most 63 characters" })
-)
+).annotations({
+  identifier: "Identifier",
+  description: "A lowercase Postgres identifier (^[a-z_][a-z0-9_]*$, at most 63 characters)."
+})
 
 /** Document keys keep their case. */
 export const FieldName = Schema.String.pipe(
@@ -21,14 +24,24 @@ export const FieldName = Schema.String.pipe(
     message: () => "must match ^[A-Za-z_][A-Za-z0-9_]*$"
   }),
   Schema.maxLength(63, { message: () => "must be at most 63 characters" })
-)
+).annotations({
+  identifier: "FieldName",
+  description: "A document key (^[A-Za-z_][A-Za-z0-9_]*$, at most 63 characters)."
+})
 
 /** `env("VAR")`: a value read from the environment at run time. */
-export class EnvRef extends Schema.TaggedClass<EnvRef>()("Env", {
-  name: Schema.String.pipe(Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/))
-}) {}
+export class EnvRef extends Schema.TaggedClass<EnvRef>()(
+  "Env",
+  { name: Schema.String.pipe(Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/)) },
+  {
+    title: "env(NAME)",
+    description: 'A value read from the environment variable `name` at run time; `env("NAME")` in a .ts config, { "_tag": "Env", "name": "NAME" } in JSON.'
+  }
+) {}
 
-export const Secret = Schema.Union(Schema.String, EnvRef)
+export const Secret = Schema.Union(Schema.String, EnvRef).annotations({
+  description: 'A literal string, or { "_tag": "Env", "name": "NAME" } to read it from the environment at run time.'
+})
 export type Secret = typeof Secret.Type
 
 export const ScalarKind = Schema.Literal(
@@ -80,11 +93,19 @@ export type ScalarValue = typeof ScalarValue.Type
 export const Key = Schema.Union(
   Identifier,
   Schema.Array(Identifier).pipe(Schema.minItems(1, { message: () => "must name at least one column" }))
-)
+).annotations({ description: "A column, or a list of columns for a composite key." })
 export type Key = typeof Key.Type
 
+/**
+ * Any JSON value. The identifier makes JSONSchema.make emit its `$id: "/schemas/unknown"`
+ * once, in `$defs`, not at every use (which JSON Schema validators refuse as a duplicate id).
+ */
+const AnyJson = Schema.Unknown.annotations({ identifier: "AnyJson", description: "Any JSON value." })
+
 /** Extra OpenSearch mapping properties, merged over the derived ones. */
-export const MappingOptions = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const MappingOptions = Schema.Record({ key: Schema.String, value: AnyJson }).annotations({
+  description: "Extra OpenSearch mapping properties, merged over the derived ones (and winning)."
+})
 
 // ---------------------------------------------------------------------------------------
 // Filters (schema.md "Filters"): shapes only; arities are checked in validate.ts, where
@@ -117,6 +138,8 @@ export const Through = Schema.Struct({
   schema: Schema.optional(Identifier),
   leftKey: Key,
   rightKey: Key
+}).annotations({
+  description: "The junction table: leftKey points at the parent's key, rightKey at the related table's primaryKey."
 })
 export type Through = typeof Through.Type
 
@@ -134,10 +157,34 @@ const scalarProps = {
   options: Schema.optional(MappingOptions)
 }
 
+/** What each scalar kind is, for the JSON Schema of the config (editor hovers). */
+const scalarDoc: Record<ScalarKind, string> = {
+  text: "Full-text searchable string (analyzed), from one column.",
+  identifier: 'A code such as "SO-00042", found by its parts ("so00042", "00042").',
+  keyword: "An exact-match string (filters, sorting, aggregations).",
+  enum: "A keyword with a fixed set of `variants`, sorted in the order they are listed.",
+  uuid: "A uuid column, as a keyword.",
+  boolean: "A boolean column.",
+  short: "A 16-bit integer column.",
+  integer: "A 32-bit integer column.",
+  long: "A 64-bit integer column.",
+  float: "A 32-bit floating point column.",
+  double: "A 64-bit floating point column.",
+  decimal: "A numeric column, indexed as a double.",
+  date: "A date column.",
+  timestamp: "A timestamp column.",
+  binary: "A bytea column, base64-encoded.",
+  json: "A json/jsonb column of any shape, mapped dynamically."
+}
+
 // Options a kind does not take are rejected by validate.ts (variants, transforms), so one
 // shape serves every scalar kind and its messages can name the kind.
 const scalarMembers = ScalarKind.literals.map((kind) =>
-  Schema.Struct({ kind: Schema.Literal(kind), ...scalarProps }).annotations(keyHints(kind))
+  Schema.Struct({ kind: Schema.Literal(kind), ...scalarProps }).annotations({
+    ...keyHints(kind),
+    title: kind,
+    description: scalarDoc[kind]
+  })
 )
 
 /** A field read from one column of the row it belongs to. */
@@ -145,7 +192,13 @@ export const ScalarField = Schema.Union(...scalarMembers)
 export type ScalarField = typeof ScalarField.Type
 
 /** The fields of a document, an object or a join, nested to any depth. */
-const Fields = Schema.Record({ key: FieldName, value: Schema.suspend((): Schema.Schema<Field> => Field) })
+// The identifier names the recursion for JSONSchema.make (`$ref: "#/$defs/Field"`).
+const Fields = Schema.Record({
+  key: FieldName,
+  value: Schema.suspend((): Schema.Schema<Field> => Field).annotations({ identifier: "Field" })
+}).annotations({
+  description: 'The document\'s keys, each with its field: t.<kind>({ ... }) in a .ts config, { "kind": "<kind>", ... } in JSON.'
+})
 
 const objectProps = {
   kind: Schema.Literal("object"),
@@ -155,7 +208,11 @@ const objectProps = {
 export interface ObjectField extends Schema.Struct.Type<typeof objectProps> {
   readonly fields: { readonly [name: string]: Field }
 }
-const ObjectField = Schema.Struct({ ...objectProps, fields: Fields }).annotations(keyHints("object"))
+const ObjectField = Schema.Struct({ ...objectProps, fields: Fields }).annotations({
+  ...keyHints("object"),
+  title: "object",
+  description: "Same-row columns nested under one key; never null."
+})
 
 /** A json/jsonb column with open keys; `values` must be a leaf kind (validate.ts). */
 const MapField = Schema.Struct({
@@ -164,7 +221,11 @@ const MapField = Schema.Struct({
   column: Schema.optional(Identifier),
   required: Schema.optional(Schema.Boolean),
   options: Schema.optional(MappingOptions)
-}).annotations(keyHints("map"))
+}).annotations({
+  ...keyHints("map"),
+  title: "map",
+  description: "A json/jsonb column with open keys whose values share one leaf kind."
+})
 export type MapField = typeof MapField.Type
 
 /** `lat` + `lon` (two numeric columns) or `column` (json / text); which one is checked in validate.ts. */
@@ -175,15 +236,23 @@ const GeoField = Schema.Struct({
   column: Schema.optional(Identifier),
   required: Schema.optional(Schema.Boolean),
   options: Schema.optional(MappingOptions)
-}).annotations(keyHints("geo"))
+}).annotations({
+  ...keyHints("geo"),
+  title: "geo",
+  description: "A geo_point from `lat` + `lon` columns, or from one json / text `column`."
+})
 export type GeoField = typeof GeoField.Type
 
 /** A fixed value; JSON-compatibility (and presence: null is a value) is checked in validate.ts. */
 const ConstantField = Schema.Struct({
   kind: Schema.Literal("constant"),
-  value: Schema.Unknown,
+  value: AnyJson,
   options: Schema.optional(MappingOptions)
-}).annotations(keyHints("constant"))
+}).annotations({
+  ...keyHints("constant"),
+  title: "constant",
+  description: "A fixed value (null allowed)."
+})
 export type ConstantField = typeof ConstantField.Type
 
 /** A column of a type flusso does not know, read as Postgres renders it to JSON, mapped as the user says. */
@@ -196,7 +265,11 @@ const CustomField = Schema.Struct({
   column: Schema.optional(Identifier),
   required: Schema.optional(Schema.Boolean),
   options: Schema.optional(MappingOptions)
-}).annotations(keyHints("custom"))
+}).annotations({
+  ...keyHints("custom"),
+  title: "custom",
+  description: "A column of another Postgres type, as Postgres renders it to JSON, mapped as given."
+})
 export type CustomField = typeof CustomField.Type
 
 const relatedTable = {
@@ -217,7 +290,11 @@ const belongsToProps = {
 export interface BelongsToField extends Schema.Struct.Type<typeof belongsToProps> {
   readonly fields: { readonly [name: string]: Field }
 }
-const BelongsToField = Schema.Struct({ ...belongsToProps, fields: Fields }).annotations(keyHints("belongsTo"))
+const BelongsToField = Schema.Struct({ ...belongsToProps, fields: Fields }).annotations({
+  ...keyHints("belongsTo"),
+  title: "belongsTo",
+  description: "The row this row's `column` points at: an object, null when absent unless `required`."
+})
 
 const hasOneProps = {
   kind: Schema.Literal("hasOne"),
@@ -232,7 +309,11 @@ const hasOneProps = {
 export interface HasOneField extends Schema.Struct.Type<typeof hasOneProps> {
   readonly fields: { readonly [name: string]: Field }
 }
-const HasOneField = Schema.Struct({ ...hasOneProps, fields: Fields }).annotations(keyHints("hasOne"))
+const HasOneField = Schema.Struct({ ...hasOneProps, fields: Fields }).annotations({
+  ...keyHints("hasOne"),
+  title: "hasOne",
+  description: "One related row pointing back by `foreignKey` (`orderBy` picks which): nullable unless `required`."
+})
 
 const Limit = Schema.optional(Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer" })))
 
@@ -249,7 +330,11 @@ const hasManyProps = {
 export interface HasManyField extends Schema.Struct.Type<typeof hasManyProps> {
   readonly fields: { readonly [name: string]: Field }
 }
-const HasManyField = Schema.Struct({ ...hasManyProps, fields: Fields }).annotations(keyHints("hasMany"))
+const HasManyField = Schema.Struct({ ...hasManyProps, fields: Fields }).annotations({
+  ...keyHints("hasMany"),
+  title: "hasMany",
+  description: "Related rows pointing back by `foreignKey`: a nested array, never null."
+})
 
 const manyToManyProps = {
   kind: Schema.Literal("manyToMany"),
@@ -264,7 +349,11 @@ const manyToManyProps = {
 export interface ManyToManyField extends Schema.Struct.Type<typeof manyToManyProps> {
   readonly fields: { readonly [name: string]: Field }
 }
-const ManyToManyField = Schema.Struct({ ...manyToManyProps, fields: Fields }).annotations(keyHints("manyToMany"))
+const ManyToManyField = Schema.Struct({ ...manyToManyProps, fields: Fields }).annotations({
+  ...keyHints("manyToMany"),
+  title: "manyToMany",
+  description: "Related rows linked through a junction table: a nested array, never null."
+})
 
 export type JoinField = BelongsToField | HasOneField | HasManyField | ManyToManyField
 
@@ -277,7 +366,17 @@ const aggregateProps = {
   options: Schema.optional(MappingOptions)
 }
 
-const CountField = Schema.Struct({ kind: Schema.Literal("count"), ...aggregateProps }).annotations(keyHints("count"))
+const CountField = Schema.Struct({ kind: Schema.Literal("count"), ...aggregateProps }).annotations({
+  ...keyHints("count"),
+  title: "count",
+  description: "How many related rows: a non-null long."
+})
+
+const valueAggregateDoc = {
+  sum: "Sum of a related column: its value type, null when no rows match.",
+  min: "Least value of a related column: its value type, null when no rows match.",
+  max: "Greatest value of a related column: its value type, null when no rows match."
+}
 
 // `column` and `valueType` are optional here so validate.ts can say what they are for.
 const valueAggregate = <K extends "sum" | "min" | "max">(kind: K) =>
@@ -286,7 +385,7 @@ const valueAggregate = <K extends "sum" | "min" | "max">(kind: K) =>
     ...aggregateProps,
     column: Schema.optional(Identifier),
     valueType: Schema.optional(ScalarKind)
-  }).annotations(keyHints(kind))
+  }).annotations({ ...keyHints(kind), title: kind, description: valueAggregateDoc[kind] })
 const SumField = valueAggregate("sum")
 const MinField = valueAggregate("min")
 const MaxField = valueAggregate("max")
@@ -295,7 +394,11 @@ const AvgField = Schema.Struct({
   kind: Schema.Literal("avg"),
   ...aggregateProps,
   column: Schema.optional(Identifier)
-}).annotations(keyHints("avg"))
+}).annotations({
+  ...keyHints("avg"),
+  title: "avg",
+  description: "Average of a related column: a double, null when no rows match."
+})
 
 const IdsField = Schema.Struct({
   kind: Schema.Literal("ids"),
@@ -303,7 +406,11 @@ const IdsField = Schema.Struct({
   elementType: Schema.optional(Schema.Literal("long", "keyword")),
   /** The related key `ids` collects; default: the catalog's primary key. */
   primaryKey: Schema.optional(Key)
-}).annotations(keyHints("ids"))
+}).annotations({
+  ...keyHints("ids"),
+  title: "ids",
+  description: "The related rows' keys (`primaryKey`, default the table's): a non-null array."
+})
 
 export type AggregateField =
   | typeof CountField.Type
@@ -350,6 +457,8 @@ export const SoftDelete = Schema.Struct({
   column: Schema.optional(Identifier),
   field: Schema.optional(FieldName),
   when: Filters
+}).annotations({
+  description: "Which rows count as deleted: the marker `column` (or scalar `field`) is true, or matches the `when` filters."
 })
 export type SoftDelete = typeof SoftDelete.Type
 
@@ -362,7 +471,7 @@ export const IndexConfig = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   onError: Schema.optional(Schema.Literal("stop", "skip")),
   fields: Fields
-})
+}).annotations({ title: "index", description: "One search index: its root table, key and document fields." })
 export type IndexConfig = typeof IndexConfig.Type
 export type IndexConfigInput = typeof IndexConfig.Encoded
 
@@ -372,7 +481,7 @@ export const ConnectionParts = Schema.Struct({
   user: Schema.optionalWith(Schema.String, { default: () => "postgres" }),
   password: Schema.optional(Secret),
   database: Schema.String
-})
+}).annotations({ description: "The connection, part by part." })
 
 export const PostgresSource = Schema.Struct({
   type: Schema.Literal("postgres"),
@@ -380,6 +489,9 @@ export const PostgresSource = Schema.Struct({
   managePublication: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   slot: Schema.optionalWith(Identifier, { default: () => "flusso" }),
   publication: Schema.optionalWith(Identifier, { default: () => "flusso" })
+}).annotations({
+  title: "postgres",
+  description: "The PostgreSQL database to follow; `url` may be left out for DATABASE_URL."
 })
 export type PostgresSourceConfig = typeof PostgresSource.Type
 
@@ -401,13 +513,16 @@ export const OpenSearchSink = Schema.Struct({
   autoSubfields: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   /** Superseded generations kept (newest first) when a new one starts serving; the rest are deleted. */
   keepPreviousGenerations: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
+}).annotations({
+  title: "opensearch",
+  description: "An OpenSearch cluster; url, username and password may come from <SINK>_OPENSEARCH_URL etc."
 })
 export type OpenSearchSinkConfig = typeof OpenSearchSink.Type
 
 export const StdoutSink = Schema.Struct({
   type: Schema.Literal("stdout"),
   pretty: Schema.optionalWith(Schema.Boolean, { default: () => false })
-})
+}).annotations({ title: "stdout", description: "Writes each document change to standard output as one JSON line." })
 export type StdoutSinkConfig = typeof StdoutSink.Type
 
 export const SinkConfig = Schema.Union(OpenSearchSink, StdoutSink)
@@ -438,6 +553,9 @@ export const FlussoConfig = Schema.Struct({
   prefix: Schema.optionalWith(Prefix, { default: () => "" }),
   server: Schema.optionalWith(ServerConfig, { default: () => ({ publicAddress: "127.0.0.1:9464", privateAddress: "127.0.0.1:9465" }) }),
   batch: Schema.optionalWith(BatchConfig, { default: () => ({ maxChanges: 256, maxDelayMs: 50 }) })
+}).annotations({
+  title: "flusso config",
+  description: "A flusso deployment: the PostgreSQL source, the sinks and the indexes kept in step."
 })
 /** A config as validated from the user's module; secrets not yet resolved. */
 export type FlussoConfig = typeof FlussoConfig.Type

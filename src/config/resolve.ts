@@ -119,9 +119,21 @@ export const resolveConfig = (
   })
 }
 
+/**
+ * Text safe to log: in every URL it holds, the password (`scheme://user:***@`) and any
+ * password-like query parameter masked, and nothing else touched. Each URL is matched on
+ * its own — never from one `//` to a later `@` — so a message naming a scheme
+ * (`postgres:// or postgresql://…`) keeps its words.
+ */
+export const redactSecrets = (text: string): string =>
+  text
+    // The password runs to the last @ of the authority: an unencoded @ in it stays hidden.
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#]*@/gi, "$1:***@")
+    .replace(/([?&][^=&\s#]*pass[^=&\s#]*=)[^&\s#]*/gi, "$1***")
+
 /** A URL safe to log: its password, and any password query parameter, replaced by `***`. */
 export const redactUrl = (url: string): string => {
-  if (!URL.canParse(url)) return url.replace(/\/\/([^/@:]*):.*@/, "//$1:***@")
+  if (!URL.canParse(url)) return redactSecrets(url)
   const parsed = new URL(url)
   const secretParams = [...parsed.searchParams.keys()].filter((key) => /pass/i.test(key))
   if (parsed.password === "" && secretParams.length === 0) return url

@@ -1,11 +1,13 @@
 /**
- * Validation of a config value, whatever file it came from: the `FlussoConfig` schema
- * (unknown keys are errors) and then the rules a schema cannot express well (schema.md
- * "Validation"): options that must suit their field's kind, which of two keys is given,
- * filter arities, and key arities, which depend on the key of the enclosing row.
+ * Validation of a config value, whatever file it came from: first that it is plain data
+ * (no cycles, BigInts or throwing getters, which a module can export but the schema
+ * cannot report), then the `FlussoConfig` schema (unknown keys are errors) and then the
+ * rules a schema cannot express well (schema.md "Validation"): options that must suit
+ * their field's kind, which of two keys is given, filter arities, and key arities, which
+ * depend on the key of the enclosing row.
  */
 import { Either, Schema } from "effect"
-import { didYouMean, formatParseError } from "./issues.js"
+import { didYouMean, formatParseError, formatPath } from "./issues.js"
 import type {
   AggregateField,
   ConstantField,
@@ -23,6 +25,68 @@ import type {
 import { FlussoConfig } from "./model.js"
 
 const decode = Schema.decodeUnknownEither(FlussoConfig, { errors: "all", onExcessProperty: "error" })
+
+// ---------------------------------------------------------------------------------------
+// Plain data
+// ---------------------------------------------------------------------------------------
+
+type Path = ReadonlyArray<string | number>
+
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const atPath = (path: Path, issue: string): string => (path.length === 0 ? `the config ${issue}` : `${formatPath(path)}: ${issue}`)
+
+/**
+ * The exported value as plain data, each property read exactly once: a getter that throws,
+ * a cycle (which would overflow the stack while decoding) and a BigInt (which JSON cannot
+ * hold) are issues at their path. Plain objects and lists are copied; other objects (an
+ * `env()` reference, a Date) are kept as they are, for the schema to judge, but are
+ * searched for the same problems.
+ */
+const plainData = (input: unknown): Either.Either<unknown, ReadonlyArray<string>> => {
+  const issues: Array<string> = []
+  const visit = (value: unknown, path: Path, ancestors: ReadonlyArray<{ readonly value: object; readonly path: Path }>): unknown => {
+    if (typeof value === "bigint") {
+      issues.push(atPath(path, `is a BigInt (${value}n), which a config cannot hold; write it as a number (or a string)`))
+      return undefined
+    }
+    if (typeof value !== "object" || value === null) return value
+    const cycle = ancestors.find((ancestor) => ancestor.value === value)
+    if (cycle !== undefined) {
+      const target = cycle.path.length === 0 ? "the config itself" : formatPath(cycle.path)
+      issues.push(atPath(path, `is circular: it refers back to ${target}; a config must be a tree of plain values`))
+      return undefined
+    }
+    const inside = [...ancestors, { value, path }]
+    const read = (key: string | number): unknown => {
+      try {
+        const child: unknown = Reflect.get(value, key)
+        return visit(child, [...path, key], inside)
+      } catch (error) {
+        issues.push(atPath([...path, key], `reading it threw: ${reason(error)}`))
+        return undefined
+      }
+    }
+    try {
+      if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(i))
+      const keys = Object.keys(value)
+      const prototype: unknown = Object.getPrototypeOf(value)
+      if (prototype !== Object.prototype && prototype !== null) {
+        for (const key of keys) read(key)
+        return value
+      }
+      const copy: Record<string, unknown> = {}
+      for (const key of keys) copy[key] = read(key)
+      return copy
+    } catch (error) {
+      // A proxy whose traps throw.
+      issues.push(atPath(path, `cannot be read: ${reason(error)}`))
+      return undefined
+    }
+  }
+  const value = visit(input, [], [])
+  return issues.length === 0 ? Either.right(value) : Either.left(issues)
+}
 
 const TEXTUAL: ReadonlySet<ScalarKind> = new Set(["text", "identifier", "keyword", "enum", "uuid"])
 const INTEGRAL: ReadonlySet<ScalarKind> = new Set(["short", "integer", "long"])
@@ -146,6 +210,20 @@ const isJson = (value: unknown): boolean => {
   return false
 }
 
+/** Mapping options go to OpenSearch (and into the lock) as JSON; undefined keys are left out there. */
+const isJsonOptions = (options: { readonly [key: string]: unknown }): boolean =>
+  Object.values(options).every((value) => value === undefined || isJson(value))
+
+const optionsIssues = (at: string, field: Field): Array<string> => {
+  const json = "null, booleans, finite numbers, strings, and lists and plain objects of those"
+  const options = field.options === undefined || isJsonOptions(field.options) ? [] : [`${at}.options: must be JSON (${json})`]
+  const opensearch =
+    field.kind === "custom" && typeof field.opensearch !== "string" && !isJsonOptions(field.opensearch)
+      ? [`${at}.opensearch: must be a type name or JSON (${json})`]
+      : []
+  return [...options, ...opensearch]
+}
+
 const constantIssues = (at: string, field: ConstantField): Array<string> => {
   if (field.value === undefined) return [`${at}.value: is missing (for no value, t.constant(null))`]
   return isJson(field.value)
@@ -250,7 +328,10 @@ const fieldIssues = (at: string, field: Field, row: Row): Array<string> => {
 }
 
 function fieldsIssues(at: string, fields: { readonly [name: string]: Field }, row: Row): Array<string> {
-  return Object.entries(fields).flatMap(([name, field]) => fieldIssues(`${at}.fields.${name}`, field, row))
+  return Object.entries(fields).flatMap(([name, field]) => [
+    ...fieldIssues(`${at}.fields.${name}`, field, row),
+    ...optionsIssues(`${at}.fields.${name}`, field)
+  ])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -313,9 +394,11 @@ const indexIssues = (name: string, index: IndexConfig): Array<string> => {
 export const validateConfig = (input: unknown): Either.Either<FlussoConfig, ReadonlyArray<string>> =>
   Either.gen(function* () {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
-      return yield* Either.left([`the config must be an object, got ${JSON.stringify(input) ?? typeof input}`])
+      const shown = typeof input === "bigint" ? `${input}n` : (JSON.stringify(input) ?? typeof input)
+      return yield* Either.left([`the config must be an object, got ${shown}`])
     }
-    const config = yield* Either.mapLeft(decode(input), formatParseError)
+    const data = yield* plainData(input)
+    const config = yield* Either.mapLeft(decode(data), formatParseError)
     const issues = Object.entries(config.indexes).flatMap(([name, index]) => indexIssues(name, index))
     return issues.length === 0 ? config : yield* Either.left(issues)
   })

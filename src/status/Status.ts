@@ -5,37 +5,41 @@
  * never know how the engine works. Counters live in the metrics (`metrics.ts`): a
  * snapshot reads them from there, so `/status` and `/metrics` never disagree.
  */
-import { Clock, Context, Effect, Layer, Metric, MetricState, Ref } from "effect"
+import { Clock, Context, Effect, Layer, Metric, MetricState, Ref, Schema } from "effect"
 import * as Metrics from "./metrics.js"
 
 export type Phase = "starting" | "backfilling" | "live" | "retrying" | "stopped"
 
 /** One generation of an index in one sink, as the engine knows it. */
-export interface GenerationStatus {
-  readonly sink: string
-  readonly generation: string
+export const GenerationStatus = Schema.Struct({
+  sink: Schema.String,
+  generation: Schema.String,
   /** Readers see it (through the aliases). */
-  readonly serving: boolean
-  readonly seeded: boolean
-}
+  serving: Schema.Boolean,
+  seeded: Schema.Boolean
+})
+export type GenerationStatus = typeof GenerationStatus.Type
 
-export interface BackfillProgress {
-  readonly generations: ReadonlyArray<string>
-  readonly rowsDone: number
+export const BackfillProgress = Schema.Struct({
+  generations: Schema.Array(Schema.String),
+  rowsDone: Schema.Number,
   /** From the table statistics (`pg_class.reltuples`); null when never analyzed. */
-  readonly rowsEstimated: number | null
-  readonly rowsPerSecond: number
+  rowsEstimated: Schema.NullOr(Schema.Number),
+  rowsPerSecond: Schema.Number,
   /** Null while the rate or the estimate is unknown. */
-  readonly etaSeconds: number | null
-  readonly startedAt: string
-}
+  etaSeconds: Schema.NullOr(Schema.Number),
+  startedAt: Schema.String
+})
+export type BackfillProgress = typeof BackfillProgress.Type
 
-export interface IndexStatus {
-  readonly name: string
-  readonly table: string
-  readonly generations: ReadonlyArray<GenerationStatus>
-  readonly backfill: BackfillProgress | null
-}
+/** What `/indexes` and `/status` say of one index (the wire form clients decode). */
+export const IndexStatus = Schema.Struct({
+  name: Schema.String,
+  table: Schema.String,
+  generations: Schema.Array(GenerationStatus),
+  backfill: Schema.NullOr(BackfillProgress)
+})
+export type IndexStatus = typeof IndexStatus.Type
 
 export interface StatusSnapshot {
   readonly phase: Phase

@@ -67,8 +67,17 @@ export interface Deployment {
   readonly config: (indexes: Record<string, unknown>, extra?: Record<string, unknown>) => Record<string, unknown>
   readonly resolve: (config: Record<string, unknown>) => Promise<ResolvedConfig>
   readonly start: (config: Record<string, unknown>, options?: Flusso.RunOptions) => Promise<Running>
-  /** The CLI on a TS config file written for this deployment; SIGKILL-able. */
-  readonly spawnCli: (config: Record<string, unknown>) => ChildProcess
+  /** Writes `config` as a real user's flusso.config.ts for this deployment; its path. */
+  readonly configFile: (config: Record<string, unknown>) => string
+  /**
+   * `flusso run` (the real CLI) on a TS config file written for this deployment;
+   * SIGKILL-able. Its HTTP surfaces listen on ports of their own unless `env` names them;
+   * `pipe` captures stdout/stderr instead of passing them through.
+   */
+  readonly spawnCli: (
+    config: Record<string, unknown>,
+    options?: { readonly args?: ReadonlyArray<string>; readonly env?: NodeJS.ProcessEnv; readonly pipe?: boolean }
+  ) => ChildProcess
   /** GET a document through the convenience alias; undefined when absent. */
   readonly doc: (index: string, id: string) => Promise<unknown>
   readonly count: (index: string) => Promise<number>
@@ -140,16 +149,28 @@ export const makeDeployment = async (services?: DeploymentServices): Promise<Dep
     return handle
   }
 
-  const spawnCli: Deployment["spawnCli"] = (input) => {
+  let configs = 0
+  const configFile: Deployment["configFile"] = (input) => {
     const dir = path.join(ROOT, "test", ".tmp")
     mkdirSync(dir, { recursive: true })
-    const file = path.join(dir, `${db.name}.config.ts`)
+    const file = path.join(dir, `${db.name}_${++configs}.config.ts`)
     // A real user config: imports flusso by package name (this package's self-reference → dist/).
     writeFileSync(file, `import { defineConfig } from "flusso"\nexport default defineConfig(${JSON.stringify(input, null, 2)})\n`)
-    const child = spawn(process.execPath, [path.join(ROOT, "dist", "main.js"), "run", "--config", file], {
+    return file
+  }
+
+  const spawnCli: Deployment["spawnCli"] = (input, options = {}) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "dist", "main.js"), "run", "--config", configFile(input), ...(options.args ?? [])], {
       cwd: ROOT,
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...cliEnvironment(), FLUSSO_LOG_LEVEL: process.env["FLUSSO_LOG_LEVEL"] ?? "warning" }
+      stdio: ["ignore", options.pipe ? "pipe" : "inherit", options.pipe ? "pipe" : "inherit"],
+      env: {
+        ...cliEnvironment(),
+        FLUSSO_LOG_LEVEL: process.env["FLUSSO_LOG_LEVEL"] ?? "warn",
+        // Port 0: any free port, so CLIs of parallel tests never collide on the defaults.
+        FLUSSO_PUBLIC_ADDRESS: "127.0.0.1:0",
+        FLUSSO_PRIVATE_ADDRESS: "127.0.0.1:0",
+        ...options.env
+      }
     })
     children.push(child)
     return child
@@ -194,7 +215,7 @@ export const makeDeployment = async (services?: DeploymentServices): Promise<Dep
     await deleteIndexesWithPrefix(opensearchUrl, prefix)
   }
 
-  return { db, prefix, opensearchUrl, sql, config, resolve, start, spawnCli, doc, count, raw, caughtUp, cleanup }
+  return { db, prefix, opensearchUrl, sql, config, resolve, start, configFile, spawnCli, doc, count, raw, caughtUp, cleanup }
 }
 
 /** Runs `body` on a deployment of its own (on `services`, else the shared ones), cleaned up however it ends. */

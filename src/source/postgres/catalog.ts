@@ -20,6 +20,8 @@ export interface ColumnInfo {
   readonly typeName: string
   /** `e` for enums, `b` base, `d` domain… */
   readonly typeType: string
+  /** No NOT NULL constraint (`NOT attnotnull`): the column may hold null. */
+  readonly nullable: boolean
 }
 
 export interface TableInfo {
@@ -35,6 +37,7 @@ const ColumnRow = Schema.Struct({
   type: Schema.String,
   type_name: Schema.String,
   type_type: Schema.String,
+  nullable: Schema.String,
   is_pk: Schema.String,
   replica_identity: Schema.String
 })
@@ -49,6 +52,7 @@ export const readTable = (
             format_type(a.atttypid, a.atttypmod) AS type,
             coalesce(bt.typname, t.typname) AS type_name,
             coalesce(bt.typtype, t.typtype)::text AS type_type,
+            (NOT a.attnotnull)::text AS nullable,
             (a.attnum = ANY(coalesce(i.indkey::int2[], '{}')))::text AS is_pk,
             c.relreplident::text AS replica_identity
        FROM pg_attribute a
@@ -73,7 +77,10 @@ export const readTable = (
       if (first === undefined) return undefined
       return {
         qualifiedTable: `${schema}.${table}`,
-        columns: new Map(rows.map((r) => [r.name, { name: r.name, type: r.type, typeName: r.type_name, typeType: r.type_type }])),
+        columns: new Map(rows.map((r) => [
+          r.name,
+          { name: r.name, type: r.type, typeName: r.type_name, typeType: r.type_type, nullable: r.nullable === "true" }
+        ])),
         primaryKey: rows.filter((r) => r.is_pk === "true").map((r) => r.name),
         replicaIdentity: first.replica_identity
       }
@@ -82,8 +89,8 @@ export const readTable = (
 
 const TEXT_TYPES = ["text", "varchar", "bpchar", "citext", "name"]
 
-/** Postgres base types each scalar kind accepts (schema.md). */
-const ACCEPTED: Record<ScalarKind, ReadonlyArray<string>> = {
+/** Postgres base types each scalar kind accepts (schema.md); `flusso check` reports by the same table. */
+export const ACCEPTED: Readonly<Record<ScalarKind, ReadonlyArray<string>>> = {
   text: TEXT_TYPES,
   identifier: TEXT_TYPES,
   keyword: TEXT_TYPES,
@@ -102,9 +109,10 @@ const ACCEPTED: Record<ScalarKind, ReadonlyArray<string>> = {
   json: ["json", "jsonb"]
 }
 
-const NUMERIC_TYPES = ["int2", "int4", "int8", "float4", "float8", "numeric"]
+export const NUMERIC_TYPES: ReadonlyArray<string> = ["int2", "int4", "int8", "float4", "float8", "numeric"]
 
-const accepts = (kind: ScalarKind, column: ColumnInfo): boolean =>
+/** Whether a scalar kind reads a column: its base type is accepted, or an enum for keyword / enum. */
+export const accepts = (kind: ScalarKind, column: ColumnInfo): boolean =>
   ACCEPTED[kind].includes(column.typeName) || ((kind === "keyword" || kind === "enum") && column.typeType === "e")
 
 /** Every table an index reads: root, join and aggregate tables, junctions. */

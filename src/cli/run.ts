@@ -1,0 +1,142 @@
+/**
+ * `flusso run`: the sync, with the HTTP surfaces beside it and progress on stderr. The
+ * listeners bind first (a bad or taken address fails at once), then the engine starts
+ * and waits for its services if they are not up yet (`/readyz` answers 503 meanwhile).
+ * SIGINT/SIGTERM stop it cleanly — also while it is still connecting — with exit code 0.
+ */
+import { Command, Options } from "@effect/cli"
+import { Config, Context, Effect, Either, Layer, Option, Queue, Ref, Schedule } from "effect"
+import { appliedOverrides, resolveConfig } from "../config/resolve.js"
+import type { EngineCommand } from "../engine/EngineCommand.js"
+import { ConfigInvalid } from "../errors.js"
+import * as Flusso from "../Flusso.js"
+import { Quarantine } from "../quarantine/Quarantine.js"
+import { formatAddress, parseAddress } from "../server/address.js"
+import { DEFAULT_CREDENTIALS } from "../server/basicAuth.js"
+import * as HttpSurfaces from "../server/HttpSurfaces.js"
+import * as MetricsExport from "../server/metricsExport.js"
+import { Status } from "../status/Status.js"
+import * as StatusLayer from "../status/Status.js"
+import { loadDeployment } from "./deployment.js"
+import { loggingLayer } from "./logging.js"
+import * as Flags from "./options.js"
+import { showProgress } from "./progressDisplay.js"
+import { VERSION } from "./version.js"
+
+const options = {
+  config: Flags.config,
+  lock: Flags.optionalText("lock", "FLUSSO_LOCK", "a compiled lock (flusso build) to run, or, with --config, to rewrite"),
+  locked: Flags.flag("locked", "FLUSSO_LOCKED", "refuse to run when --config would change the lock (CI deploys)"),
+  skipBackfill: Flags.flag("skip-backfill", "FLUSSO_SKIP_BACKFILL", "never seed: only follow live changes"),
+  slot: Flags.optionalText("slot", "FLUSSO_SLOT", "replication slot name (overrides source.slot)"),
+  publication: Flags.optionalText("publication", "FLUSSO_PUBLICATION", "publication name (overrides source.publication)"),
+  managePublication: Flags.optionalChoice(
+    "manage-publication",
+    ["true", "false"],
+    "FLUSSO_MANAGE_PUBLICATION",
+    "create the publication or add the tables it lacks (overrides source.managePublication)"
+  ),
+  indexPrefix: Flags.optionalText("index-prefix", "FLUSSO_INDEX_PREFIX", "prefix of every index, alias and meta index flusso owns (overrides prefix)"),
+  publicAddress: Flags.optionalText(
+    "public-address",
+    "FLUSSO_PUBLIC_ADDRESS",
+    "host:port of /healthz, /readyz, /status, /metrics (overrides server.publicAddress)"
+  ),
+  privateAddress: Flags.optionalText(
+    "private-address",
+    "FLUSSO_PRIVATE_ADDRESS",
+    "host:port of /indexes, /reindex, /quarantine (overrides server.privateAddress)"
+  ),
+  adminUser: Flags.adminUser,
+  adminPassword: Flags.adminPassword,
+  lagPollSecs: Flags.described(
+    Options.integer("lag-poll-secs").pipe(Options.withFallbackConfig(Config.integer("FLUSSO_LAG_POLL_SECS")), Options.withDefault(15)),
+    "FLUSSO_LAG_POLL_SECS",
+    "how often the replication slot's lag is read, in seconds"
+  ),
+  progressSecs: Flags.described(
+    Options.integer("progress-secs").pipe(Options.withFallbackConfig(Config.integer("FLUSSO_PROGRESS_SECS")), Options.withDefault(10)),
+    "FLUSSO_PROGRESS_SECS",
+    "seconds between seeding progress lines when stderr is not a terminal"
+  ),
+  logFormat: Flags.logFormat,
+  logLevel: Flags.logLevel
+}
+
+type RunFlags = Command.Command.ParseConfig<typeof options>
+
+const addressOf = (text: string, key: string) =>
+  Either.match(parseAddress(text), {
+    onLeft: (reason) => Effect.fail(new ConfigInvalid({ file: "server", issues: [`${key}: ${reason}`] })),
+    onRight: Effect.succeed
+  })
+
+const sync = (flags: RunFlags) =>
+  Effect.gen(function*() {
+    const problem = Flags.validateOverrides({ ...flags, managePublication: Option.map(flags.managePublication, (v) => v === "true") })
+    if (problem !== undefined) return yield* problem
+    const { config, file } = yield* loadDeployment(flags)
+    const overrides = appliedOverrides(config, process.env)
+    if (overrides.length > 0) yield* Effect.logInfo(`environment overrides: ${overrides.join(", ")}`)
+    const resolved = yield* resolveConfig(config, process.env, file)
+    const deployment = {
+      ...resolved,
+      source: {
+        ...resolved.source,
+        slot: Option.getOrElse(flags.slot, () => resolved.source.slot),
+        publication: Option.getOrElse(flags.publication, () => resolved.source.publication),
+        managePublication: Option.match(flags.managePublication, { onNone: () => resolved.source.managePublication, onSome: (v) => v === "true" })
+      },
+      prefix: Option.getOrElse(flags.indexPrefix, () => resolved.prefix)
+    }
+    const publicAddress = yield* addressOf(Option.getOrElse(flags.publicAddress, () => deployment.server.publicAddress), "server.publicAddress")
+    const privateAddress = yield* addressOf(Option.getOrElse(flags.privateAddress, () => deployment.server.privateAddress), "server.privateAddress")
+    const admin = {
+      user: Option.getOrElse(flags.adminUser, () => DEFAULT_CREDENTIALS.user),
+      password: Option.getOrElse(flags.adminPassword, () => DEFAULT_CREDENTIALS.password)
+    }
+    if (admin.user === DEFAULT_CREDENTIALS.user && admin.password === DEFAULT_CREDENTIALS.password) {
+      yield* Effect.logWarning(
+        "the private HTTP surface uses the default credentials admin/flusso: anyone who reaches it can reindex; " +
+          "set --admin-user/--admin-password (FLUSSO_ADMIN_USER/FLUSSO_ADMIN_PASSWORD)"
+      )
+    }
+
+    const status = yield* StatusLayer.make
+    const quarantine = Context.get(yield* Layer.build(Flusso.quarantineLayer(deployment)), Quarantine)
+    const commands = yield* Queue.unbounded<EngineCommand>()
+    // Bound now: a taken or invalid address fails before anything else starts.
+    yield* Layer.build(
+      HttpSurfaces.layer({ publicAddress, privateAddress, admin, commands }).pipe(
+        Layer.provide(MetricsExport.layer({ version: VERSION, otlpUrl: MetricsExport.otlpMetricsUrl(process.env) })),
+        Layer.provide(Layer.succeed(Status, status)),
+        Layer.provide(Layer.succeed(Quarantine, quarantine))
+      )
+    )
+    yield* Effect.logInfo(
+      `flusso ${VERSION}: slot ${deployment.source.slot}, publication ${deployment.source.publication}; ` +
+        `public http://${formatAddress(publicAddress)}, private http://${formatAddress(privateAddress)}`
+    )
+
+    const streamedOnce = yield* Ref.make(false)
+    const remember = Effect.flatMap(status.snapshot, (s) => (s.ready ? Ref.set(streamedOnce, true) : Effect.void)).pipe(
+      Effect.repeat(Schedule.spaced("1 second"))
+    )
+    const beside = Effect.all([showProgress({ terminal: process.stderr.isTTY === true, everySeconds: Math.max(1, flags.progressSecs) }), remember], {
+      concurrency: "unbounded",
+      discard: true
+    }).pipe(Effect.provideService(Status, status))
+    yield* Flusso.run(deployment, { skipBackfill: flags.skipBackfill, commands, status, quarantine, lagPollSeconds: flags.lagPollSecs }).pipe(
+      Effect.raceFirst(Effect.zipRight(beside, Effect.never)),
+      Effect.onInterrupt(() =>
+        Effect.flatMap(Ref.get(streamedOnce), (streamed) =>
+          Effect.logInfo(
+            streamed ? "stopped on request; nothing unflushed was acknowledged" : "stopped on request while still connecting; nothing was synced"
+          ))
+      )
+    )
+  }).pipe(Effect.scoped)
+
+export const run = Command.make("run", options, (flags) =>
+  sync(flags).pipe(Effect.provide(loggingLayer(Option.getOrElse(flags.logFormat, () => "human" as const), flags.logLevel)))
+).pipe(Command.withDescription("keep the configured OpenSearch indexes in step with PostgreSQL"))

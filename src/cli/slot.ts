@@ -1,0 +1,66 @@
+/**
+ * `flusso slot drop`: removes the deployment's replication slot when it is retired, so
+ * PostgreSQL stops keeping WAL for it. Refused while a flusso streams from it (the slot
+ * is active) — stop that one first; a slot that is not there is nothing to do.
+ */
+import { Command } from "@effect/cli"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Console, Effect, Option, Schema } from "effect"
+import { resolveConfig } from "../config/resolve.js"
+import { SourceMisconfigured } from "../errors.js"
+import * as PgDatabase from "../source/postgres/PgDatabase.js"
+import { classify } from "../source/postgres/sqlErrors.js"
+import { loadDeployment } from "./deployment.js"
+import { loggingLayer } from "./logging.js"
+import * as Flags from "./options.js"
+
+// The read pool keeps every value as text (connection.ts).
+const SlotRow = Schema.Struct({ active: Schema.Literal("true", "false"), pid: Schema.NullOr(Schema.String) })
+
+const drop = Command.make(
+  "drop",
+  {
+    config: Flags.config,
+    lock: Flags.optionalText("lock", "FLUSSO_LOCK", "a compiled lock (flusso build) instead of --config"),
+    slot: Flags.optionalText("slot", "FLUSSO_SLOT", "the slot to drop (default: source.slot of the config)"),
+    logFormat: Flags.logFormat,
+    logLevel: Flags.logLevel
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const problem = Flags.validateOverrides({
+        slot: flags.slot,
+        publication: Option.none(),
+        managePublication: Option.none(),
+        indexPrefix: Option.none(),
+        publicAddress: Option.none(),
+        privateAddress: Option.none()
+      })
+      if (problem !== undefined) return yield* problem
+      const { config, file } = yield* loadDeployment({ ...flags, locked: false })
+      const resolved = yield* resolveConfig(config, process.env, file)
+      const slot = Option.getOrElse(flags.slot, () => resolved.source.slot)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient
+        const rows = yield* sql.unsafe("SELECT active::text AS active, active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot]).pipe(
+          Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(SlotRow))(rows)),
+          Effect.mapError((e) => classify(`reading replication slot ${slot}`, e))
+        )
+        const row = rows[0]
+        if (row === undefined) return yield* Console.log(`no replication slot ${slot}: nothing to drop`)
+        if (row.active === "true") {
+          return yield* new SourceMisconfigured({
+            reason: `replication slot ${slot} is in use (walsender pid ${row.pid ?? "?"}): a flusso is streaming from it`,
+            fix: "stop that flusso first, then run flusso slot drop again"
+          })
+        }
+        yield* sql.unsafe("SELECT pg_drop_replication_slot($1)", [slot]).pipe(Effect.mapError((e) => classify(`dropping replication slot ${slot}`, e)))
+        yield* Console.log(`dropped replication slot ${slot}; the next run creates it anew and rebuilds every index`)
+      }).pipe(Effect.provide(PgDatabase.layer(resolved.source)))
+    }).pipe(Effect.provide(loggingLayer(Option.getOrElse(flags.logFormat, () => "human" as const), flags.logLevel)))
+).pipe(Command.withDescription("drop the replication slot (when the deployment is retired)"))
+
+export const slot = Command.make("slot").pipe(
+  Command.withDescription("manage the replication slot"),
+  Command.withSubcommands([drop])
+)
