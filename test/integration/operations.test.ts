@@ -103,7 +103,10 @@ describe("operations surface (real CLI)", () => {
     // A reindex under live writes, through the private surface; then through the CLI client.
     let writing = true
     const writer = (async () => {
-      for (let i = 0; writing; i++) await d.sql("INSERT INTO items (id, name) VALUES ($1, 'live')", [10_000 + i])
+      for (let i = 0; writing; i++) {
+        await d.sql("INSERT INTO items (id, name) VALUES ($1, 'live')", [10_000 + i])
+        await new Promise((r) => setTimeout(r, 10))
+      }
     })()
     const accepted = await getJson(`${s.private}/reindex?index=items`, auth, "POST")
     expect(accepted.status).toBe(202)
@@ -112,10 +115,12 @@ describe("operations surface (real CLI)", () => {
     expect(generation).toMatch(/_2$/)
     expect((await getJson(`${s.private}/reindex?index=nope`, auth, "POST")).status).toBe(404)
     await waitFor("the new generation to serve", async () => {
-      const list = await runCli(["indexes", "--server", s.private, "--format", "json"], ADMIN)
-      const serving = (JSON.parse(list.stdout) as { indexes: Array<{ generations: Array<{ generation: string; serving: boolean }> }> }).indexes[0]?.generations
+      const list = await getJson(`${s.private}/indexes`, auth)
+      const serving = (list.body["indexes"] as Array<{ generations: Array<{ generation: string; serving: boolean }> }>)[0]?.generations
       return serving?.some((g) => g.generation === generation && g.serving) ? true : undefined
     }, 60_000)
+    const listed = await runCli(["indexes", "--server", s.private, "--format", "json"], ADMIN)
+    expect(JSON.parse(listed.stdout)).toMatchObject({ indexes: [{ name: "items" }] })
     const viaCli = await runCli(["reindex", "items", "--wait", "--server", s.private], ADMIN)
     expect(viaCli.code, viaCli.stderr).toBe(0)
     expect(viaCli.stdout).toMatch(/reindexing items into .*_3/)
