@@ -1,7 +1,7 @@
 /**
  * The public API. A `flusso.config.ts` imports the config builders; an application
  * embeds the sync with `Flusso.run` (or `Engine.run` over its own layers for any of the
- * four ports).
+ * ports), and reads how it goes from `Status`.
  */
 export { defineConfig, defineIndex, env, t } from "./config/define.js"
 export type { DocumentOf } from "./config/define.js"
@@ -15,4 +15,6 @@ export { type ChangeSource, ChangeSourceTag } from "./source/ChangeSource.js"
 export { type DocumentBuilder, DocumentBuilderTag } from "./source/DocumentBuilder.js"
 export { type Sink, SinkTag } from "./sink/Sink.js"
 export { type CheckpointStore, CheckpointStoreTag } from "./checkpoint/CheckpointStore.js"
+export * as Quarantine from "./quarantine/Quarantine.js"
+export * as Status from "./status/Status.js"
 export * from "./errors.js"

@@ -74,6 +74,7 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
     const seedChunk = (keys: ReadonlyArray<KeyValues>) =>
       Effect.gen(function*() {
         const built = yield* builder.build(plan, keys.map(encodeDocumentId))
+        yield* Metric.incrementBy(Metric.tagged(Metrics.documentsBuilt, "index", plan.name), built.length)
         const operations = built.map((doc): WriteOperation =>
           doc.json === null
             ? { _tag: "Delete", index: plan.name, id: doc.id, version }
