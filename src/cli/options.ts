@@ -5,7 +5,8 @@
  * and a config key refuse the same values with the same words.
  */
 import { Options } from "@effect/cli"
-import { Config, Either, Option, ParseResult, Schema } from "effect"
+import { Config, Either, Option, Schema } from "effect"
+import { formatParseError } from "../config/issues.js"
 import { Identifier, Prefix } from "../config/model.js"
 import { ConfigInvalid } from "../errors.js"
 import { parseAddress } from "../server/address.js"
@@ -68,7 +69,8 @@ export interface Overrides {
 const check = <A, I>(schema: Schema.Schema<A, I>, flag: string, value: Option.Option<unknown>): Array<string> => {
   if (Option.isNone(value)) return []
   const result = Schema.decodeUnknownEither(schema)(value.value)
-  return Either.isLeft(result) ? [`--${flag}: ${ParseResult.TreeFormatter.formatErrorSync(result.left).replace(/\n\s*/g, " ")}`] : []
+  // The config's own wording (formatParseError), the path being the flag.
+  return Either.isLeft(result) ? formatParseError(result.left).map((issue) => `--${flag}${issue.startsWith(":") ? "" : ": "}${issue}`) : []
 }
 
 const checkAddress = (flag: string, value: Option.Option<string>): Array<string> => {

@@ -116,10 +116,12 @@ export const run = (options: EngineOptions) =>
     // A batch that did not fill closed on time: the pipeline keeps up, so what it wrote is
     // made searchable at once. A full batch means a backlog: the refresh interval bounds
     // staleness until it is worked off. A batch that needed retries ends an outage: refresh.
+    let batchNumber = 0
     const worker = Stream.fromQueue(queue).pipe(
       Stream.groupedWithin(options.batch.maxChanges, `${options.batch.maxDelayMs} millis`),
       Stream.mapEffect((chunk) => {
         const items = [...chunk]
+        const batch = ++batchNumber
         let attempts = 0
         const attempt = Effect.suspend(() =>
           processBatch(items, {
@@ -143,7 +145,8 @@ export const run = (options: EngineOptions) =>
               attempts > 1 ? status.retrying(null) : Effect.void,
               outcome.ackedTo === undefined ? Effect.void : status.acked(source.describePosition(outcome.ackedTo))
             ], { discard: true })
-          )
+          ),
+          Effect.annotateLogs("batch", batch)
         )
       }),
       Stream.runDrain

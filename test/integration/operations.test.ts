@@ -6,6 +6,8 @@
  * database that is not there yet, a clean SIGTERM while connecting, and a password that
  * never reaches any output.
  */
+import { createServer } from "node:http"
+import { connect, createServer as createNetServer } from "node:net"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { t } from "flusso"
 import { type Deployment, makeDeployment, waitFor } from "../support/deployment.js"
@@ -267,4 +269,63 @@ describe("operations surface (real CLI)", () => {
     expect(jsonSchema.code).toBe(0)
     expect(JSON.parse(jsonSchema.stdout)).toHaveProperty("$schema")
   }, 120_000)
+
+  it("pushes the metrics over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set", async () => {
+    await d.sql("CREATE TABLE items (id int PRIMARY KEY, name text, payload jsonb)")
+    await d.sql("INSERT INTO items VALUES (1, 'one', NULL)")
+    // A collector of our own: records what flusso posts.
+    const received: Array<{ path: string; body: string }> = []
+    const port = await freePort()
+    const collector = createServer((request, response) => {
+      let body = ""
+      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")))
+      request.on("end", () => {
+        received.push({ path: request.url ?? "", body })
+        response.writeHead(200, { "content-type": "application/json" }).end("{}")
+      })
+    })
+    await new Promise<void>((resolve) => collector.listen(port, "127.0.0.1", resolve))
+    try {
+      const s = await surfaces()
+      const cli = run(d.config(itemsIndex), s.args, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` })
+      await ready(s, cli)
+      await d.sql("UPDATE items SET name = 'uno' WHERE id = 1")
+      const posted = await waitFor("an OTLP export with flusso's metrics", async () =>
+        received.find((r) => r.path === "/v1/metrics" && r.body.includes("flusso_changes_captured_total")), 40_000)
+      const parsed = JSON.parse(posted.body) as { resourceMetrics: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> } }> }
+      expect(parsed.resourceMetrics[0]?.resource.attributes).toContainEqual({ key: "service.name", value: { stringValue: "flusso" } })
+    } finally {
+      await new Promise<void>((resolve) => collector.close(() => resolve()))
+    }
+  }, 90_000)
+
+  it("waits for an OpenSearch that is not there yet, then syncs once it answers", async () => {
+    await d.sql("CREATE TABLE items (id int PRIMARY KEY, name text, payload jsonb)")
+    await d.sql("INSERT INTO items VALUES (1, 'one', NULL)")
+    const port = await freePort()
+    const config = d.config(itemsIndex)
+    const sinks = config["sinks"] as { primary: Record<string, unknown> }
+    const s = await surfaces()
+    const cli = run({ ...config, sinks: { primary: { ...sinks.primary, url: `http://127.0.0.1:${port}` } } }, s.args, { FLUSSO_LOG_FORMAT: "human" })
+    await cli.waitForOutput("the wait to be logged", /preparing the indexes failed, retrying: sink primary unavailable/)
+    expect((await get(`${s.public}/readyz`)).status).toBe(503)
+    // OpenSearch comes up on that port: a plain TCP relay to the real one.
+    const upstream = new URL(d.opensearchUrl)
+    const relay = createNetServer((socket) => {
+      const to = connect(Number(upstream.port), upstream.hostname)
+      socket.on("error", () => to.destroy())
+      to.on("error", () => socket.destroy())
+      socket.pipe(to).pipe(socket)
+    })
+    await new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", resolve))
+    try {
+      await ready(s, cli)
+      await caughtUp(d)
+      await waitFor("seeded", async () => ((await d.doc("items", "1")) === undefined ? undefined : true), 30_000)
+      expect(await d.doc("items", "1")).toEqual({ id: 1, name: "one", payload: null })
+    } finally {
+      await cli.stop()
+      await new Promise<void>((resolve) => relay.close(() => resolve()))
+    }
+  }, 90_000)
 })
