@@ -12,6 +12,7 @@ import { ScalarKind } from "../config/model.js"
 import type { FieldPlan, IndexPlan, PlannedFilter, TableRef } from "../schema/IndexPlan.js"
 import { qualify } from "../schema/IndexPlan.js"
 import { ACCEPTED, accepts, type ColumnInfo, NUMERIC_TYPES, type TableInfo, tablesOf } from "../source/postgres/catalog.js"
+import { noPrimaryKey, rootIdentityProblem } from "../source/postgres/setupProblems.js"
 import { type Finding, finding } from "./CheckReport.js"
 
 // ---------------------------------------------------------------------------------------
@@ -76,36 +77,27 @@ const INTEGRAL_KINDS: ReadonlyArray<ScalarKind> = ["short", "integer", "long"]
 const SUMMABLE_TYPES: ReadonlyArray<string> = [...NUMERIC_TYPES, "money"]
 
 // ---------------------------------------------------------------------------------------
-// Replica identity (same words as PostgresChangeSource.ts, which refuses to start on these)
+// Replica identity (setupProblems.ts: the words `run` refuses to start with)
 // ---------------------------------------------------------------------------------------
 
-const noPrimaryKey = (name: string, index: string | undefined): Finding =>
-  finding("error", `table ${name} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`, {
-    index,
-    table: name,
-    path: index === undefined ? undefined : `indexes.${index}.table`,
-    fix: `add a primary key, or ALTER TABLE ${name} REPLICA IDENTITY FULL;`
-  })
+const unkeyed = (name: string): Finding => {
+  const problem = noPrimaryKey(name)
+  return finding("error", problem.reason, { table: name, fix: problem.fix })
+}
 
-/** Deletes of a root table must carry the configured key, or they cannot be resolved. */
+/** Deletes of a root table must carry the configured key, or they cannot be resolved (what `run` stops on). */
 const rootReplicaIdentity = (plan: IndexPlan, table: TableInfo): ReadonlyArray<Finding> => {
-  const name = plan.qualifiedTable
-  const at = { index: plan.name, table: name, path: `indexes.${plan.name}.table` }
-  if (table.replicaIdentity === "n") {
-    return [finding("error", `table ${name} has REPLICA IDENTITY NOTHING: its deletes carry no key, so index ${plan.name} could never drop them`, {
-      ...at,
-      fix: `ALTER TABLE ${name} REPLICA IDENTITY DEFAULT;`
-    })]
-  }
   // No primary key at all is reported once per table by `checkPublishedTables`.
-  if (table.replicaIdentity === "d" && table.primaryKey.length > 0 && !plan.primaryKey.every((c) => table.primaryKey.includes(c))) {
-    return [finding(
-      "error",
-      `index ${plan.name} is keyed by (${plan.primaryKey.join(", ")}) but deletes of ${name} carry only its primary key (${table.primaryKey.join(", ")})`,
-      { ...at, path: `indexes.${plan.name}.primaryKey`, fix: `ALTER TABLE ${name} REPLICA IDENTITY FULL;` }
-    )]
-  }
-  return []
+  if (table.replicaIdentity === "d" && table.primaryKey.length === 0) return []
+  const problem = rootIdentityProblem(plan, table)
+  if (problem === undefined) return []
+  const keyed = table.replicaIdentity === "d"
+  return [finding("error", problem.reason, {
+    index: plan.name,
+    table: plan.qualifiedTable,
+    path: `indexes.${plan.name}.${keyed ? "primaryKey" : "table"}`,
+    fix: problem.fix
+  })]
 }
 
 /**
@@ -125,7 +117,7 @@ export const checkPublishedTables = (
     const info = tables.get(name)
     if (info === undefined || seen.has(name)) continue
     seen.add(name)
-    if (info.replicaIdentity === "d" && info.primaryKey.length === 0) out.push(noPrimaryKey(name, undefined))
+    if (info.replicaIdentity === "d" && info.primaryKey.length === 0) out.push(unkeyed(name))
     if (info.replicaIdentity === "n" && !roots.has(name)) {
       out.push(finding("error", `table ${name} has REPLICA IDENTITY NOTHING: once published, PostgreSQL refuses its UPDATEs and DELETEs`, {
         table: name,

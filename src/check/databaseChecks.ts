@@ -14,6 +14,7 @@ import { qualify } from "../schema/IndexPlan.js"
 import { type TableInfo, tablesOf } from "../source/postgres/catalog.js"
 import { quoteIdent } from "../source/postgres/documentSql.js"
 import { checkWalLevel } from "../source/postgres/replicationSetup.js"
+import { slotProblem } from "../source/postgres/setupProblems.js"
 import { classify } from "../source/postgres/sqlErrors.js"
 import { type Finding, finding } from "./CheckReport.js"
 
@@ -253,7 +254,7 @@ const SLOT = `SELECT plugin::text AS plugin, database::text AS database, current
 const CapacityRow = Schema.Struct({ max: Schema.NumberFromString, used: Schema.NumberFromString })
 const CAPACITY = `SELECT current_setting('max_replication_slots') AS max, (SELECT count(*) FROM pg_replication_slots)::text AS used`
 
-/** The slot as ensureSlot (replicationSetup.ts) would find it: same conditions, same words. */
+/** The slot as ensureSlot (replicationSetup.ts) would find it: same conditions, same words (setupProblems.ts). */
 const slotHealth = (sql: SqlClient, slot: string): Effect.Effect<ReadonlyArray<Finding>, QueryError> =>
   Effect.gen(function*() {
     const [row] = yield* query(sql, "reading replication slots", SLOT, [slot], SlotRow)
@@ -266,21 +267,8 @@ const slotHealth = (sql: SqlClient, slot: string): Effect.Effect<ReadonlyArray<F
       }
       return [finding("info", `replication slot ${slot} does not exist yet: flusso creates it on start and seeds every index`)]
     }
-    if (row.plugin !== "pgoutput") {
-      return [finding("error", `replication slot ${slot} uses plugin ${row.plugin ?? "none (physical slot)"}, flusso needs pgoutput`, {
-        fix: `set source.slot to another name, or drop it: SELECT pg_drop_replication_slot('${slot}');`
-      })]
-    }
-    if (row.database !== row.current_database) {
-      return [finding("error", `replication slot ${slot} belongs to database ${row.database}, not ${row.current_database}`, {
-        fix: "set source.slot to a name unique to this deployment"
-      })]
-    }
-    if (row.wal_status === "lost") {
-      return [finding("error", `replication slot ${slot} lost WAL it needed (wal_status = lost); changes were missed`, {
-        fix: `drop it (SELECT pg_drop_replication_slot('${slot}');) and restart flusso to re-seed every index`
-      })]
-    }
+    const problem = slotProblem(slot, row)
+    if (problem !== undefined) return [finding("error", problem.reason, { fix: problem.fix })]
     const out: Array<Finding> = []
     if (row.wal_status === "unreserved") {
       out.push(finding("warning", `replication slot ${slot} is about to lose WAL it needs (wal_status = unreserved): flusso lags too far behind`, {

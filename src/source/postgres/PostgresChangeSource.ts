@@ -17,33 +17,8 @@ import { PgCatalog } from "./PgDatabase.js"
 import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
 import { formatLsn } from "./lsn.js"
 import { replicationStream } from "./replicationStream.js"
+import { noPrimaryKey, rootIdentityProblem } from "./setupProblems.js"
 import { classify } from "./sqlErrors.js"
-
-/** A published table without a key: PostgreSQL would refuse the application's UPDATEs and DELETEs. */
-const noPrimaryKey = (name: string) =>
-  new SourceMisconfigured({
-    reason: `table ${name} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
-    fix: `add a primary key, or ALTER TABLE ${name} REPLICA IDENTITY FULL;`
-  })
-
-/** Deletes of a root table must carry the configured key, or they cannot be resolved. */
-const checkReplicaIdentity = (plan: IndexPlan, table: TableInfo): SourceMisconfigured | undefined => {
-  const name = plan.qualifiedTable
-  if (table.replicaIdentity === "n") {
-    return new SourceMisconfigured({
-      reason: `table ${name} has REPLICA IDENTITY NOTHING: its deletes carry no key, so index ${plan.name} could never drop them`,
-      fix: `ALTER TABLE ${name} REPLICA IDENTITY DEFAULT;`
-    })
-  }
-  if (table.replicaIdentity === "d" && table.primaryKey.length === 0) return noPrimaryKey(name)
-  if (table.replicaIdentity === "d" && !plan.primaryKey.every((c) => table.primaryKey.includes(c))) {
-    return new SourceMisconfigured({
-      reason: `index ${plan.name} is keyed by (${plan.primaryKey.join(", ")}) but deletes of ${name} carry only its primary key (${table.primaryKey.join(", ")})`,
-      fix: `ALTER TABLE ${name} REPLICA IDENTITY FULL;`
-    })
-  }
-  return undefined
-}
 
 export interface PostgresChangeSourceOptions {
   readonly source: ResolvedSource
@@ -61,14 +36,14 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const tables = catalog.tables
     for (const plan of plans) {
       const table = tables.get(plan.qualifiedTable)
-      const problem = table && checkReplicaIdentity(plan, table)
-      if (problem) return yield* problem
+      const problem = table && rootIdentityProblem(plan, table)
+      if (problem) return yield* new SourceMisconfigured(problem)
     }
     // Every table any index reads: a change anywhere may change a document.
     const published = [...new Map(plans.flatMap(tablesOf).map((t) => [qualify(t), t])).values()]
     for (const ref of published) {
       const table = tables.get(qualify(ref))
-      if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) return yield* noPrimaryKey(qualify(ref))
+      if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) return yield* new SourceMisconfigured(noPrimaryKey(qualify(ref)))
     }
     yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
     const slot = yield* ensureSlot(sql, options.source.slot)

@@ -9,6 +9,7 @@ import { Effect, Schema } from "effect"
 import { SourceMisconfigured, type SourceUnavailable } from "../../errors.js"
 import { quoteIdent } from "./documentSql.js"
 import { parseLsn } from "./lsn.js"
+import { slotProblem } from "./setupProblems.js"
 import { classify, rootCause } from "./sqlErrors.js"
 
 type SetupError = SourceUnavailable | SourceMisconfigured
@@ -120,23 +121,7 @@ export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<SlotStat
     }
     const row = rows[0]
     if (row === undefined) return yield* new SourceMisconfigured({ reason: `replication slot ${slot} vanished after creation`, fix: "check that nothing else drops it" })
-    if (row.plugin !== "pgoutput") {
-      return yield* new SourceMisconfigured({
-        reason: `replication slot ${slot} uses plugin ${row.plugin ?? "none (physical slot)"}, flusso needs pgoutput`,
-        fix: `set source.slot to another name, or drop it: SELECT pg_drop_replication_slot('${slot}');`
-      })
-    }
-    if (row.database !== row.current_database) {
-      return yield* new SourceMisconfigured({
-        reason: `replication slot ${slot} belongs to database ${row.database}, not ${row.current_database}`,
-        fix: "set source.slot to a name unique to this deployment"
-      })
-    }
-    if (row.wal_status === "lost") {
-      return yield* new SourceMisconfigured({
-        reason: `replication slot ${slot} lost WAL it needed (wal_status = lost); changes were missed`,
-        fix: `drop it (SELECT pg_drop_replication_slot('${slot}');) and restart flusso to re-seed every index`
-      })
-    }
+    const problem = slotProblem(slot, row)
+    if (problem !== undefined) return yield* new SourceMisconfigured(problem)
     return { confirmed: row.confirmed === null ? 0n : parseLsn(row.confirmed), created }
   })
