@@ -90,12 +90,3 @@ export const validateOverrides = (overrides: Overrides): ConfigInvalid | undefin
   ]
   return issues.length === 0 ? undefined : new ConfigInvalid({ file: "command line / FLUSSO_* environment", issues })
 }
-
-
-/** An optional choice with its variable twin. */
-export const optionalChoice = <const C extends ReadonlyArray<string>>(name: string, choices: C, variable: string, description: string) =>
-  described(
-    Options.choice(name, choices).pipe(Options.withFallbackConfig(Config.literal(...choices)(variable)), Options.optional),
-    variable,
-    description
-  )

@@ -30,11 +30,14 @@ const options = {
   skipBackfill: Flags.flag("skip-backfill", "FLUSSO_SKIP_BACKFILL", "never seed: only follow live changes"),
   slot: Flags.optionalText("slot", "FLUSSO_SLOT", "replication slot name (overrides source.slot)"),
   publication: Flags.optionalText("publication", "FLUSSO_PUBLICATION", "publication name (overrides source.publication)"),
-  managePublication: Flags.optionalChoice(
-    "manage-publication",
-    ["true", "false"],
-    "FLUSSO_MANAGE_PUBLICATION",
+  // Two flags: a boolean option cannot tell "absent" (keep the config's value) from false.
+  managePublication: Flags.described(
+    Options.boolean("manage-publication"),
+    "FLUSSO_MANAGE_PUBLICATION=true|false",
     "create the publication or add the tables it lacks (overrides source.managePublication)"
+  ),
+  noManagePublication: Options.boolean("no-manage-publication").pipe(
+    Options.withDescription("never create or alter the publication: print the SQL to run instead (overrides source.managePublication)")
   ),
   indexPrefix: Flags.optionalText("index-prefix", "FLUSSO_INDEX_PREFIX", "prefix of every index, alias and meta index flusso owns (overrides prefix)"),
   publicAddress: Flags.optionalText(
@@ -71,9 +74,20 @@ const addressOf = (text: string, key: string) =>
     onRight: Effect.succeed
   })
 
+/** `--manage-publication` / `--no-manage-publication`, else FLUSSO_MANAGE_PUBLICATION, else the config. */
+const managePublication = (flags: RunFlags) =>
+  flags.managePublication
+    ? Effect.succeed(Option.some(true))
+    : flags.noManagePublication
+    ? Effect.succeed(Option.some(false))
+    : Config.option(Config.boolean("FLUSSO_MANAGE_PUBLICATION")).pipe(
+      Effect.mapError((error) => new ConfigInvalid({ file: "FLUSSO_MANAGE_PUBLICATION", issues: [`must be true or false: ${String(error)}`] }))
+    )
+
 const sync = (flags: RunFlags) =>
   Effect.gen(function*() {
-    const problem = Flags.validateOverrides({ ...flags, managePublication: Option.map(flags.managePublication, (v) => v === "true") })
+    const manage = yield* managePublication(flags)
+    const problem = Flags.validateOverrides({ ...flags, managePublication: manage })
     if (problem !== undefined) return yield* problem
     const { config, file } = yield* loadDeployment(flags)
     const overrides = appliedOverrides(config, process.env)
@@ -85,7 +99,7 @@ const sync = (flags: RunFlags) =>
         ...resolved.source,
         slot: Option.getOrElse(flags.slot, () => resolved.source.slot),
         publication: Option.getOrElse(flags.publication, () => resolved.source.publication),
-        managePublication: Option.match(flags.managePublication, { onNone: () => resolved.source.managePublication, onSome: (v) => v === "true" })
+        managePublication: Option.getOrElse(manage, () => resolved.source.managePublication)
       },
       prefix: Option.getOrElse(flags.indexPrefix, () => resolved.prefix)
     }
