@@ -15,7 +15,7 @@ import { type TableInfo, tablesOf } from "../source/postgres/catalog.js"
 import { quoteIdent } from "../source/postgres/documentSql.js"
 import { checkWalLevel } from "../source/postgres/replicationSetup.js"
 import { slotProblem } from "../source/postgres/setupProblems.js"
-import { classify } from "../source/postgres/sqlErrors.js"
+import { classify, queryRows } from "../source/postgres/sqlErrors.js"
 import { type Finding, finding } from "./CheckReport.js"
 
 type QueryError = SourceUnavailable | SourceMisconfigured
@@ -36,12 +36,6 @@ const PgBool = Schema.transform(Schema.Literal("true", "false"), Schema.Boolean,
   decode: (text) => text === "true",
   encode: (value) => (value ? "true" : "false")
 })
-
-const query = <A, I>(sql: SqlClient, what: string, text: string, params: ReadonlyArray<unknown>, row: Schema.Schema<A, I>) =>
-  sql.unsafe(text, params).pipe(
-    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(row))(rows)),
-    Effect.mapError((e) => classify(what, e))
-  )
 
 /** A check that could not run is an error finding of its own, never the end of the report. */
 const orReport = (what: string) => (effect: Effect.Effect<ReadonlyArray<Finding>, QueryError>) =>
@@ -83,7 +77,7 @@ const ROLE = `SELECT current_user::text AS role, current_database()::text AS dat
   FROM pg_roles r WHERE r.rolname = current_user`
 
 const readRole = (sql: SqlClient): Effect.Effect<Role | undefined, QueryError> =>
-  query(sql, "reading the role's attributes", ROLE, [], RoleRow).pipe(Effect.map((rows) => rows[0]))
+  queryRows(sql, "reading the role's attributes", ROLE, [], RoleRow).pipe(Effect.map((rows) => rows[0]))
 
 const replicationAttribute = (role: Role): ReadonlyArray<Finding> =>
   role.superuser || role.replication
@@ -114,7 +108,7 @@ const TABLES = `SELECT n.nspname::text AS schema, c.relname::text AS table,
 const readTables = (sql: SqlClient, refs: ReadonlyArray<TableRef>): Effect.Effect<ReadonlyArray<TableRow>, QueryError> =>
   refs.length === 0
     ? Effect.succeed([])
-    : query(sql, "reading table privileges", TABLES, [refs.map((r) => r.schema), refs.map((r) => r.table)], TableRow)
+    : queryRows(sql, "reading table privileges", TABLES, [refs.map((r) => r.schema), refs.map((r) => r.table)], TableRow)
 
 /** SELECT on every table an index reads, and USAGE on its schema. */
 const selectPrivileges = (role: Role, rows: ReadonlyArray<TableRow>): ReadonlyArray<Finding> => {
@@ -181,7 +175,7 @@ const publicationCoverage = (
     const pub = quoteIdent(name)
     const manage = input.managePublication
     if (published.length === 0) return []
-    const [existing] = yield* query(sql, "reading publications", PUBLICATION, [name], PublicationRow)
+    const [existing] = yield* queryRows(sql, "reading publications", PUBLICATION, [name], PublicationRow)
     if (existing === undefined) {
       const create = `CREATE PUBLICATION ${pub} FOR TABLE ${tableList(published)}`
       const missing = lacking(role, rows, published, role.create_on_database ? [] : [`has no CREATE on database ${role.database}`])
@@ -207,7 +201,7 @@ const publicationCoverage = (
       }
     }
     if (existing.all_tables) return out
-    const tables = yield* query(sql, "reading publication tables", PUBLISHED, [name], PublishedRow)
+    const tables = yield* queryRows(sql, "reading publication tables", PUBLISHED, [name], PublishedRow)
     const have = new Map(tables.map((t) => [`${t.schema}.${t.table}`, t]))
     for (const ref of published) {
       const filter = have.get(qualify(ref))?.rowfilter
@@ -257,9 +251,9 @@ const CAPACITY = `SELECT current_setting('max_replication_slots') AS max, (SELEC
 /** The slot as ensureSlot (replicationSetup.ts) would find it: same conditions, same words (setupProblems.ts). */
 const slotHealth = (sql: SqlClient, slot: string): Effect.Effect<ReadonlyArray<Finding>, QueryError> =>
   Effect.gen(function*() {
-    const [row] = yield* query(sql, "reading replication slots", SLOT, [slot], SlotRow)
+    const [row] = yield* queryRows(sql, "reading replication slots", SLOT, [slot], SlotRow)
     if (row === undefined) {
-      const [capacity] = yield* query(sql, "reading max_replication_slots", CAPACITY, [], CapacityRow)
+      const [capacity] = yield* queryRows(sql, "reading max_replication_slots", CAPACITY, [], CapacityRow)
       if (capacity !== undefined && capacity.used >= capacity.max) {
         return [finding("error", `replication slot ${slot} does not exist and all ${capacity.max} slots (max_replication_slots) are taken: flusso cannot create it`, {
           fix: `drop an unused slot (SELECT pg_drop_replication_slot('…');), or ALTER SYSTEM SET max_replication_slots = ${capacity.max + 1}; then restart PostgreSQL`

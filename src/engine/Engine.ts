@@ -42,9 +42,6 @@ export interface EngineOptions {
   readonly commands?: Queue.Dequeue<EngineCommand>
 }
 
-/** Documents refused under `onError: "skip"` (operations.md metric name). */
-export const documentsQuarantined = Metrics.documentsQuarantined
-
 const isRowChange = (event: SourceEvent) => event._tag === "RowChange" || event._tag === "TableTruncated"
 
 /** The metrics of one processed batch. */
@@ -133,7 +130,7 @@ export const run = (options: EngineOptions) =>
         ).pipe(
           Effect.tapError((error) =>
             isTransient(error)
-              ? status.retrying(error.message).pipe(Effect.zipRight(status.failed(error.message)))
+              ? status.retrying(true).pipe(Effect.zipRight(status.failed(error.message)))
               : status.failed(error.message)
           )
         )
@@ -142,7 +139,7 @@ export const run = (options: EngineOptions) =>
             Effect.all([
               recordBatch(outcome),
               status.flushed(outcome.flushMs),
-              attempts > 1 ? status.retrying(null) : Effect.void,
+              attempts > 1 ? status.retrying(false) : Effect.void,
               outcome.ackedTo === undefined ? Effect.void : status.acked(source.describePosition(outcome.ackedTo))
             ], { discard: true })
           ),

@@ -74,8 +74,8 @@ interface State {
 export interface StatusService {
   /** Whether live capture runs (the replication connection is streaming). */
   readonly streaming: (streaming: boolean) => Effect.Effect<void>
-  /** A batch failed transiently and is being retried (`error`), or went through (`null`). */
-  readonly retrying: (error: string | null) => Effect.Effect<void>
+  /** Whether a batch is failing transiently and being retried (its failures are `failed`). */
+  readonly retrying: (retrying: boolean) => Effect.Effect<void>
   /** Records a failure, retried or fatal: counted, and kept as the last error. */
   readonly failed: (message: string) => Effect.Effect<void>
   readonly stopped: Effect.Effect<void>
@@ -129,12 +129,7 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
 
   return {
     streaming: (streaming) => update((s) => ({ ...s, streaming })),
-    retrying: (error) =>
-      error === null
-        ? update((s) => ({ ...s, retrying: false }))
-        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          update((s) => ({ ...s, retrying: true, lastError: { at: new Date(now).toISOString(), message: error } }))
-        ),
+    retrying: (retrying) => update((s) => ({ ...s, retrying })),
     failed: (message) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         update((s) => ({ ...s, lastError: { at: new Date(now).toISOString(), message } }))

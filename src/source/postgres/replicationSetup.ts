@@ -10,15 +10,9 @@ import { SourceMisconfigured, type SourceUnavailable } from "../../errors.js"
 import { quoteIdent } from "./documentSql.js"
 import { parseLsn } from "./lsn.js"
 import { slotProblem } from "./setupProblems.js"
-import { classify, rootCause } from "./sqlErrors.js"
+import { classify, queryRows, rootCause } from "./sqlErrors.js"
 
 type SetupError = SourceUnavailable | SourceMisconfigured
-
-const query = <A, I>(sql: SqlClient, what: string, text: string, params: ReadonlyArray<unknown>, row: Schema.Schema<A, I>) =>
-  sql.unsafe(text, params).pipe(
-    Effect.mapError((e) => classify(what, e)),
-    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(row))(rows).pipe(Effect.mapError((e) => classify(what, e))))
-  )
 
 const isPermissionDenied = (error: unknown): boolean => {
   const cause = rootCause(error)
@@ -26,7 +20,7 @@ const isPermissionDenied = (error: unknown): boolean => {
 }
 
 export const checkWalLevel = (sql: SqlClient): Effect.Effect<void, SetupError> =>
-  query(sql, "reading wal_level", "SELECT current_setting('wal_level') AS level", [], Schema.Struct({ level: Schema.String })).pipe(
+  queryRows(sql, "reading wal_level", "SELECT current_setting('wal_level') AS level", [], Schema.Struct({ level: Schema.String })).pipe(
     Effect.flatMap((rows) =>
       rows[0]?.level === "logical" ? Effect.void : Effect.fail(new SourceMisconfigured({
         reason: `PostgreSQL runs with wal_level = ${rows[0]?.level ?? "unknown"}; logical replication needs wal_level = logical`,
@@ -46,7 +40,7 @@ export const ensurePublication = (
   manage: boolean
 ): Effect.Effect<void, SetupError> =>
   Effect.gen(function*() {
-    const existing = yield* query(sql, "reading publications",
+    const existing = yield* queryRows(sql, "reading publications",
       "SELECT puballtables::text AS all_tables FROM pg_publication WHERE pubname = $1", [publication],
       Schema.Struct({ all_tables: Schema.String }))
     const tableList = (list: ReadonlyArray<{ schema: string; table: string }>) =>
@@ -67,7 +61,7 @@ export const ensurePublication = (
       return
     }
     if (existing[0]?.all_tables === "true") return
-    const published = yield* query(sql, "reading publication tables",
+    const published = yield* queryRows(sql, "reading publication tables",
       "SELECT schemaname AS schema, tablename AS table FROM pg_publication_tables WHERE pubname = $1", [publication],
       Schema.Struct({ schema: Schema.String, table: Schema.String }))
     const have = new Set(published.map((t) => `${t.schema}.${t.table}`))
@@ -103,7 +97,7 @@ export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<SlotStat
       wal_status: Schema.NullOr(Schema.String),
       confirmed: Schema.NullOr(Schema.String)
     })
-    const read = query(sql, "reading replication slots",
+    const read = queryRows(sql, "reading replication slots",
       `SELECT plugin, database, current_database() AS current_database, wal_status, confirmed_flush_lsn::text AS confirmed
          FROM pg_replication_slots WHERE slot_name = $1`, [slot], SlotRow)
     let rows = yield* read

@@ -139,8 +139,9 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
                 void emit.single({ _tag: "SourceIdle", lsn: walEnd }).finally(() => (idlePending = false))
               }
               // Only the latest keepalive counts: a ping answered with everything confirmed, or a plain one, clears it.
-              replyRequested = shouldRespond && Effect.runSync(Ref.get(options.acked)) < walEnd
-              if (shouldRespond) void connection.confirm(Effect.runSync(Ref.get(options.acked)))
+              const acked = Effect.runSync(Ref.get(options.acked))
+              replyRequested = shouldRespond && acked < walEnd
+              if (shouldRespond) void connection.confirm(acked)
             },
             onEnd: (cause) => fail(cause)
           })

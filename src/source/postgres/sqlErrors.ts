@@ -3,7 +3,9 @@
  * resource exhaustion pass; anything about the statement or the catalog will fail the
  * same way again and is reported instead.
  */
+import type { SqlClient } from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Schema } from "effect"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 
 const TRANSIENT_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"])
@@ -39,3 +41,10 @@ export const classify = (what: string, error: unknown): SourceUnavailable | Sour
       fix: "check the table and column names in the config against the database, and the role's privileges"
     })
 }
+
+/** A query's rows decoded with `row`; any failure classified, `what` naming it. */
+export const queryRows = <A, I>(sql: SqlClient, what: string, text: string, params: ReadonlyArray<unknown>, row: Schema.Schema<A, I>) =>
+  sql.unsafe(text, params).pipe(
+    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(row))(rows)),
+    Effect.mapError((e) => classify(what, e))
+  )

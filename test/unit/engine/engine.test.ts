@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Metric, Queue, Ref, Schedule } from "effect"
-import { documentsQuarantined, run } from "../../../src/engine/Engine.js"
+import { run } from "../../../src/engine/Engine.js"
+import { documentsQuarantined } from "../../../src/status/metrics.js"
 import type { IndexPlan } from "../../../src/schema/IndexPlan.js"
 import { commit, itemsPlan, type JournalEntry, layers, makeWorld, type MemoryWorld, rowChange } from "../../support/memory.js"
 
