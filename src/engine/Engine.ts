@@ -3,8 +3,9 @@
  * under one scope:
  * - capture: the live stream into a bounded queue (a full queue pauses replication:
  *   memory stays bounded);
- * - worker: batches off the queue, processed in order (`processBatch`), each retried
- *   while its failure is transient;
+ * - worker: batches off the queue through the live pipeline (`pipeline.ts`: visible,
+ *   built and written overlapping, acknowledged in order), each stage retried while its
+ *   failure is transient;
  * - seeding: one bounded backfill pass per index some sink has not seeded (`backfill`),
  *   beside the live batches;
  * - watch: whether the stream is up, and the slot's lag, for `Status`;
@@ -24,8 +25,8 @@ import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
 import { backfill } from "./backfill.js"
 import { type EngineCommand, type Reindex, ReindexRefused } from "./EngineCommand.js"
-import { type BatchOutcome, processBatch } from "./processBatch.js"
-import { isTransient, retryTransient } from "./transient.js"
+import { type BatchOutcome, livePipeline } from "./pipeline.js"
+import { retryTransient } from "./transient.js"
 
 export interface EngineOptions {
   readonly indexes: ReadonlyArray<IndexPlan>
@@ -36,6 +37,10 @@ export interface EngineOptions {
   readonly backfillChunk?: number
   /** Backfill chunks in flight per index (default 2). */
   readonly backfillConcurrency?: number
+  /** Live batches resolved and built at once (default 2). */
+  readonly builds?: number
+  /** Live batches written at once (default 2). */
+  readonly writes?: number
   /** How often the slot's lag is read (default 15 s). */
   readonly lagPollSeconds?: number
   /** Requests read while the engine runs (`EngineCommand.reindex` sends one). */
@@ -110,43 +115,23 @@ export const run = (options: EngineOptions) =>
       )
     )
 
-    // A batch that did not fill closed on time: the pipeline keeps up, so what it wrote is
-    // made searchable at once. A full batch means a backlog: the refresh interval bounds
-    // staleness until it is worked off. A batch that needed retries ends an outage: refresh.
-    let batchNumber = 0
-    const worker = Stream.fromQueue(queue).pipe(
-      Stream.groupedWithin(options.batch.maxChanges, `${options.batch.maxDelayMs} millis`),
-      Stream.mapEffect((chunk) => {
-        const items = [...chunk]
-        const batch = ++batchNumber
-        let attempts = 0
-        const attempt = Effect.suspend(() =>
-          processBatch(items, {
-            plans: byName,
-            sinks: sink.names,
-            refresh: items.length < options.batch.maxChanges || attempts++ > 0,
-            quarantine
-          })
-        ).pipe(
-          Effect.tapError((error) =>
-            isTransient(error)
-              ? status.retrying(true).pipe(Effect.zipRight(status.failed(error.message)))
-              : status.failed(error.message)
-          )
-        )
-        return retryTransient("batch", attempt).pipe(
-          Effect.tap((outcome) =>
-            Effect.all([
-              recordBatch(outcome),
-              status.flushed(outcome.flushMs),
-              attempts > 1 ? status.retrying(false) : Effect.void,
-              outcome.ackedTo === undefined ? Effect.void : status.acked(source.describePosition(outcome.ackedTo))
-            ], { discard: true })
-          ),
-          Effect.annotateLogs("batch", batch)
-        )
-      }),
-      Stream.runDrain
+    // Live batches, overlapping (pipeline.ts); each settled one recorded.
+    const worker = livePipeline(queue, {
+      plans: byName,
+      sinks: sink.names,
+      batch: options.batch,
+      ...(options.builds !== undefined ? { builds: options.builds } : {}),
+      ...(options.writes !== undefined ? { writes: options.writes } : {}),
+      quarantine
+    }).pipe(
+      Stream.runForEach((outcome) =>
+        Effect.all([
+          recordBatch(outcome),
+          status.flushed(outcome.flushMs),
+          outcome.retried ? status.retrying(false) : Effect.void,
+          outcome.ackedTo === undefined ? Effect.void : status.acked(source.describePosition(outcome.ackedTo))
+        ], { discard: true })
+      )
     )
 
     // Whether the stream is up (for /readyz), and the slot's lag.

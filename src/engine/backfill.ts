@@ -20,11 +20,12 @@ import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSourceTag } from "../source/ChangeSource.js"
 import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
-import { type Rejection, type SinkIndex, SinkTag, type WriteOperation } from "../sink/Sink.js"
+import { type Rejection, type SinkIndex, SinkTag } from "../sink/Sink.js"
 import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
-import { handleRejections } from "./processBatch.js"
+import { handleRejections } from "./rejections.js"
 import { retryTransient } from "./transient.js"
+import { writeOperation } from "./writeOperation.js"
 
 export interface BackfillOptions {
   /** Root keys per chunk. */
@@ -75,11 +76,7 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
       Effect.gen(function*() {
         const built = yield* builder.build(plan, keys.map(encodeDocumentId))
         yield* Metric.incrementBy(Metric.tagged(Metrics.documentsBuilt, "index", plan.name), built.length)
-        const operations = built.map((doc): WriteOperation =>
-          doc.json === null
-            ? { _tag: "Delete", index: plan.name, id: doc.id, version }
-            : { _tag: "Upsert", index: plan.name, id: doc.id, json: doc.json, version }
-        )
+        const operations = built.map((doc) => writeOperation(plan.name, doc, version))
         const rejections = yield* Effect.forEach(targets, (target) => sink.seed(target, operations), { concurrency: "unbounded" })
         yield* handleRejections(rejections.flat(), plans, options.quarantine)
         return keys

@@ -19,6 +19,11 @@ export interface UpsertDocument {
   readonly id: string
   /** The document as JSON text. */
   readonly json: string
+  /**
+   * Its refs, as a JSON array text (`DocumentBuilder` `BuiltDocument.refs`): where a sink
+   * keeps them is its own business; undefined when the index traces no table.
+   */
+  readonly refs?: string | undefined
   /** Orders builds: a write never replaces one of a higher version. */
   readonly version: bigint
 }

@@ -165,41 +165,6 @@ const keyName = (literal: string): string | undefined => {
 }
 
 /**
- * Takes one top-level member out of a JSON object text: the object without it and the
- * member's value text, both byte for byte (a hidden key sinks must not store or print).
- * Text that is not an object, or has no such key, comes back whole with no value.
- */
-export const takeTopLevelMember = (
-  json: string,
-  key: string
-): { readonly rest: string; readonly value: string | undefined } => {
-  const whole = { rest: json, value: undefined }
-  let i = skipWhitespace(json, 0)
-  if (json[i] !== "{") return whole
-  i = skipWhitespace(json, i + 1)
-  /** The comma before the current member, to drop with it when it is the last one. */
-  let previousComma: number | undefined
-  while (i < json.length && json[i] === '"') {
-    const memberStart = i
-    const keyEnd = skipString(json, i)
-    const colon = skipWhitespace(json, keyEnd)
-    if (json[colon] !== ":") return whole
-    const valueStart = skipWhitespace(json, colon + 1)
-    const valueEnd = skipValue(json, valueStart)
-    const after = skipWhitespace(json, valueEnd)
-    if (keyName(json.slice(memberStart, keyEnd)) === key) {
-      const value = json.slice(valueStart, valueEnd)
-      if (json[after] === ",") return { rest: json.slice(0, memberStart) + json.slice(skipWhitespace(json, after + 1)), value }
-      return { rest: json.slice(0, previousComma ?? memberStart) + json.slice(valueEnd), value }
-    }
-    if (json[after] !== ",") return whole
-    previousComma = after
-    i = skipWhitespace(json, after + 1)
-  }
-  return whole
-}
-
-/**
  * The JSON object text with only the top-level members whose keys `keep` holds (the
  * document as an index of an older shape, without the fields it does not map); values
  * are copied byte for byte. Anything but an object text is returned as it is.

@@ -31,6 +31,11 @@ export interface Resolution {
 export interface BuiltDocument {
   readonly id: string
   readonly json: string | null
+  /**
+   * The refs (`schema.table:key` strings) of every related row it read from a table traced
+   * through the index, as a JSON array text; undefined when the index traces none.
+   */
+  readonly refs?: string | undefined
 }
 
 export interface DocumentBuilder {

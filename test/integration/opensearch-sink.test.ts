@@ -434,9 +434,15 @@ describe("OpenSearch checkpoint store", () => {
   )
 })
 
-/** A document's refs as the builder embeds them. */
-const withRefs = (document: string, refs: ReadonlyArray<string>): string =>
-  `${document.slice(0, -1)},"_flusso_refs":${JSON.stringify(refs)}}`
+/** A document with its refs beside it, as the builder hands them over. */
+const upsertWithRefs = (index: string, id: string, document: string, refs: ReadonlyArray<string>): WriteOperation => ({
+  _tag: "Upsert",
+  index,
+  id,
+  json: document,
+  refs: JSON.stringify(refs),
+  version: 1n
+})
 
 describe("OpenSearch sink: referencing", () => {
   const items = () => plan("items", { id: { kind: "long" }, name: { kind: "keyword" } })
@@ -454,7 +460,7 @@ describe("OpenSearch sink: referencing", () => {
       yield* sink.write(
         ["primary"],
         // No refresh asked, and the unseeded generation never refreshes on its own.
-        ids.map((id) => upsert("items", id, withRefs(`{"id":${id},"name":"n${id}"}`, ["public.customers:1", `public.lines:${id}`])))
+        ids.map((id) => upsertWithRefs("items", id, `{"id":${id},"name":"n${id}"}`, ["public.customers:1", `public.lines:${id}`]))
       )
       // 7 hits at 2 per page.
       expect([...(yield* sink.referencing("items", ["public.customers:1"]))].sort()).toEqual(ids)
@@ -468,11 +474,11 @@ describe("OpenSearch sink: referencing", () => {
       yield* sink.write(
         ["primary"],
         [
-          upsert("items", "8", withRefs(`{"id":8,"name":"n8"}`, ["public.customers:1"])),
-          upsert("items", "2", withRefs(`{"id":2,"name":"n2"}`, ["public.lines:2"])),
+          upsertWithRefs("items", "8", `{"id":8,"name":"n8"}`, ["public.customers:1"]),
+          upsertWithRefs("items", "2", `{"id":2,"name":"n2"}`, ["public.lines:2"]),
           del("items", "4"),
           // In an index with traced tables every document carries the member, `[]` when it read none of their rows.
-          upsert("items", "5", withRefs(`{"id":5,"name":"no refs at all"}`, []))
+          upsertWithRefs("items", "5", `{"id":5,"name":"no refs at all"}`, [])
         ])
       expect([...(yield* sink.referencing("items", ["public.customers:1"]))].sort()).toEqual(["1", "3", "6", "7", "8"])
       expect(yield* sink.referencing("items", ["public.lines:2"])).toEqual(["2"])
@@ -505,7 +511,7 @@ describe("OpenSearch sink: referencing", () => {
       yield* sink.ensureIndexes([items()])
       yield* sink.write(
         ["primary", "console"],
-        [upsert("items", "1", withRefs(`{"id":1,"name":"a"}`, ["public.tags:4"]))])
+        [upsertWithRefs("items", "1", `{"id":1,"name":"a"}`, ["public.tags:4"])])
       expect(yield* sink.referencing("items", ["public.tags:4"])).toEqual(["1"])
     })
   )
@@ -637,8 +643,8 @@ describe("mapping derivation on a real cluster", () => {
       const rejections = yield* writeRefreshed(sink,
         ["primary"],
         [
-          upsert("orders", "1", withRefs(first, ["public.customers:7", "public.companies:3", "public.lines:11", "public.lines:12"])),
-          upsert("orders", "2", withRefs(second, ["public.customers:8", "public.lines:13"]))
+          upsertWithRefs("orders", "1", first, ["public.customers:7", "public.companies:3", "public.lines:11", "public.lines:12"]),
+          upsertWithRefs("orders", "2", second, ["public.customers:8", "public.lines:13"])
         ])
       expect(rejections).toEqual([])
       const alias = convenienceAliasName(prefix, "orders")

@@ -13,7 +13,7 @@ import type { ResolvedOpenSearchSink } from "../../config/ResolvedConfig.js"
 import type { SinkError } from "../../errors.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import { REFS_FIELD } from "../../schema/mapping.js"
-import { keepTopLevelMembers, takeTopLevelMember } from "../jsonText.js"
+import { keepTopLevelMembers } from "../jsonText.js"
 import { SinkTag } from "../Sink.js"
 import type { Rejection, Sink, SinkIndex, WriteOperation } from "../Sink.js"
 import { bulkWrite } from "./bulk.js"
@@ -268,13 +268,11 @@ const seedInto = (cluster: Cluster, target: SinkIndex, operations: ReadonlyArray
  */
 const splitRefs = (operation: WriteOperation): ReadonlyArray<readonly [WriteOperation, "document" | "refs"]> => {
   if (operation._tag === "Delete") return [[operation, "document"], [operation, "refs"]]
-  const { rest, value } = takeTopLevelMember(operation.json, REFS_FIELD)
-  if (value === undefined) return [[operation, "document"]]
-  return [
-    [{ ...operation, json: rest }, "document"],
-    [{ ...operation, json: `{${JSON.stringify(REFS_FIELD)}:${value}}` }, "refs"]
-  ]
+  if (operation.refs === undefined) return [[operation, "document"]]
+  return [[operation, "document"], [{ ...operation, json: `{${REFS_MEMBER}${operation.refs}}` }, "refs"]]
 }
+
+const REFS_MEMBER = `${JSON.stringify(REFS_FIELD)}:`
 
 /** Deletes every document (and its refs) from the index's write generations, then refreshes them. */
 const truncateIn = (cluster: Cluster, index: string): Effect.Effect<void, SinkError> =>

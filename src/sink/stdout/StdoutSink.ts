@@ -6,8 +6,7 @@
  */
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { ResolvedStdoutSink } from "../../config/ResolvedConfig.js"
-import { REFS_FIELD } from "../../schema/mapping.js"
-import { reindent, singleLine, takeTopLevelMember, topLevelKeyCount } from "../jsonText.js"
+import { reindent, singleLine, topLevelKeyCount } from "../jsonText.js"
 import { SinkTag } from "../Sink.js"
 import type { Sink, SinkIndex, WriteOperation } from "../Sink.js"
 
@@ -28,8 +27,8 @@ export const envelope = (
   seq: number,
   ts: string
 ): string => {
-  // The refs are flusso's bookkeeping (mapping.ts `REFS_FIELD`), not part of the document.
-  const document = operation._tag === "Upsert" ? takeTopLevelMember(operation.json, REFS_FIELD).rest : ""
+  // The refs (`operation.refs`) are flusso's bookkeeping, not part of the document.
+  const document = operation._tag === "Upsert" ? operation.json : ""
   const head = JSON.stringify({
     sink: sink.name,
     version: ENVELOPE_VERSION,

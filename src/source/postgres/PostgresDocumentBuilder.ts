@@ -48,13 +48,14 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
           Effect.flatMap((result) => Schema.decodeUnknown(Schema.Array(DocumentRow))(result)),
           Effect.mapError((e) => classify(`building documents of index ${plan.name}`, e))
         )
-        const found = new Map<string, string>()
+        const found = new Map<string, BuiltDocument>()
         for (const row of rows) {
           const key = plan.primaryKey.map((_, i) => row[`k${i}`] ?? "")
           const doc = row["doc"]
-          if (typeof doc === "string") found.set(encodeDocumentId(key), doc)
+          const id = encodeDocumentId(key)
+          if (typeof doc === "string") found.set(id, { id, json: doc, refs: row["refs"] ?? undefined })
         }
-        return ids.map((id): BuiltDocument => ({ id, json: found.get(id) ?? null }))
+        return ids.map((id): BuiltDocument => found.get(id) ?? { id, json: null })
       })
 
     const builder: DocumentBuilder = { awaitVisible: (xids) => awaitVisible(sql, xids), resolve, build }

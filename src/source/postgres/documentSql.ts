@@ -11,7 +11,6 @@
  * To-many joins are ordered by `orderBy`, then by the related key, so rebuilding a
  * document always yields the same bytes.
  */
-import { REFS_FIELD } from "../../schema/mapping.js"
 import type { FieldPlan, IndexPlan, JoinPlan, AggregatePlan, PlannedFilter, TableRef } from "../../schema/IndexPlan.js"
 import { qualify } from "../../schema/IndexPlan.js"
 import type { ColumnInfo, TableInfo } from "./catalog.js"
@@ -289,8 +288,9 @@ export interface DocumentStatement {
 }
 
 /**
- * `SELECT k0…, doc FROM root WHERE key IN (…) AND <row filter>`. A requested key with no
- * row is a tombstone.
+ * `SELECT k0…, doc[, refs] FROM root WHERE key IN (…) AND <row filter>`: `refs` (a JSON
+ * array text) when the index traces related tables. A requested key with no row is a
+ * tombstone.
  */
 export const documentStatement = (plan: IndexPlan, catalog: Catalog, refs: RefsPlan): DocumentStatement => {
   const params = new Params(plan.primaryKey.length)
@@ -299,11 +299,11 @@ export const documentStatement = (plan: IndexPlan, catalog: Catalog, refs: RefsP
   const root = { schema: plan.schema, table: plan.table }
   const types = plan.primaryKey.map((c) => catalog.column(root, c).type)
   const pairs = plan.fields.map((field) => `${quoteLiteral(field.name)}, ${fieldValue(field, root, plan.primaryKey, "r", scope)}`)
+  // The refs travel in a column of their own, beside the document: its text goes to the
+  // sink as it is, and the refs to the index's companion.
   const refsValue = refsExpression(plan.fields, plan.primaryKey, "r", scope, refs)
-  if (refsValue !== undefined) {
-    pairs.push(`${quoteLiteral(REFS_FIELD)}, to_json(ARRAY(SELECT DISTINCT x FROM unnest(${refsValue}) AS x ORDER BY x))`)
-  }
-  const sql = `SELECT ${keySelect(plan, "r")}, ${objectOf(pairs)}::text AS doc
+  const refsColumn = refsValue === undefined ? "" : `, to_json(ARRAY(SELECT DISTINCT x FROM unnest(${refsValue}) AS x ORDER BY x))::text AS refs`
+  const sql = `SELECT ${keySelect(plan, "r")}, ${objectOf(pairs)}::text AS doc${refsColumn}
   FROM ${tableName(root)} AS r
  WHERE ${keyIn(plan.primaryKey, types, "r", 1)} AND ${rowFilter(plan, catalog, "r", params)}`
   return { sql, constants: params.values }

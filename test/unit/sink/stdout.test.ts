@@ -55,10 +55,10 @@ describe("StdoutSink", () => {
       const sink = yield* StdoutSink.make([console1], output)
       yield* sink.write(
         ["console"],
-        [{ _tag: "Upsert", index: "users", id: "1", json: `{"id":1,"_flusso_refs":["public.orders:7"],"name":"Ada"}`, version: 1n }])
+        [{ _tag: "Upsert", index: "users", id: "1", json: `{"id":1,"name":"Ada"}`, refs: `["public.orders:7"]`, version: 1n }])
       const line = (yield* Ref.get(buffer)).trimEnd()
       expect(line).toContain(`"document":{"id":1,"name":"Ada"},"meta":{"bytes":21,"fields":2}}`)
-      expect(line).not.toContain("_flusso_refs")
+      expect(line).not.toContain("public.orders:7")
     })
   )
 

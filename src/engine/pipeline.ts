@@ -1,0 +1,282 @@
+/**
+ * The live pipeline: events off the capture queue to acknowledged positions, in stages
+ * that overlap — while batch n is written, batch n+1 is built and batch n+2 waits for
+ * its commits to become visible (pipeline.md "Ordering and correctness").
+ *
+ *   batches   events grouped by size and time, numbered, each with its version (the
+ *             highest commit position it holds) and what it may acknowledge;
+ *   visible   one batch at a time, in order: wait until the database shows every
+ *             transaction of the batch — and so, by induction, of every batch before it;
+ *   prepare   several batches at once: resolve the changes to documents and build them;
+ *   write     several batches at once: the versioned writes to every sink, then the
+ *             rejection policy;
+ *   settle    one batch at a time, in order: refresh, acknowledge, metrics.
+ *
+ * Why overlapping is safe:
+ * - every write carries its batch's version, so writes of one document landing out of
+ *   order keep the newer build; a build that read an older snapshot than a concurrent one
+ *   of a lower version is corrected by the batch of the change it missed;
+ * - acknowledgements happen in `settle`, in batch order, once a batch and every batch
+ *   before it is durable: the acked position is a low-water mark over all in flight;
+ * - what must see earlier writes waits for them: resolving a change through the refs the
+ *   sink holds (a related row deleted or moved without its old values), and a root-table
+ *   truncate (an unversioned delete-by-query an earlier write must not land after) wait
+ *   until every earlier batch is settled; later batches write only after it is prepared.
+ * Every stage retries its own transient failures, from where it stands; anything else
+ * fails the stream, and with it the run, before the batch is acknowledged.
+ */
+import { Chunk, Deferred, Duration, Effect, Stream } from "effect"
+import type { Queue } from "effect"
+import type { EngineError } from "../errors.js"
+import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
+import type { IndexPlan } from "../schema/IndexPlan.js"
+import { ChangeSourceTag, type Change, type SourceEvent } from "../source/ChangeSource.js"
+import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
+import { type Rejection, SinkTag, type WriteOperation } from "../sink/Sink.js"
+import { Status } from "../status/Status.js"
+import { handleRejections } from "./rejections.js"
+import { isTransient, retryTransient } from "./transient.js"
+import { writeOperation } from "./writeOperation.js"
+
+export interface PipelineOptions {
+  readonly plans: ReadonlyMap<string, IndexPlan>
+  /** Every sink name: where live changes go. */
+  readonly sinks: ReadonlyArray<string>
+  readonly batch: { readonly maxChanges: number; readonly maxDelayMs: number }
+  /** Batches resolved and built at once (default 2). */
+  readonly builds?: number
+  /** Batches written at once (default 2). */
+  readonly writes?: number
+  /** Where skipped rejections are recorded. */
+  readonly quarantine: (rejection: Rejection) => Effect.Effect<void>
+}
+
+/** What one settled batch did, for the metrics and the status. */
+export interface BatchOutcome {
+  /** Row changes (and truncates) the batch covered. */
+  readonly changes: number
+  /** Documents built and written, per index. */
+  readonly documents: ReadonlyMap<string, number>
+  /** Milliseconds spent writing to the sinks (the flush). */
+  readonly flushMs: number
+  readonly ackedTo: bigint | undefined
+  /** When each transaction the batch acknowledged committed. */
+  readonly commitTimes: ReadonlyArray<Date>
+  /** A stage needed retries (an outage ended). */
+  readonly retried: boolean
+}
+
+/** Documents built per statement and written per sink call. */
+const BUILD_CHUNK = 2000
+
+interface Batch {
+  readonly number: number
+  readonly changes: ReadonlyArray<Change>
+  /** The version of every write of the batch: the highest commit position it holds. */
+  readonly version: bigint
+  readonly ackTo: bigint | undefined
+  readonly commitTimes: ReadonlyArray<Date>
+  /** Closed before it filled: the pipeline keeps up, so its writes are made searchable now. */
+  readonly partial: boolean
+  /** Completed when this batch is settled — and so every batch before it. */
+  readonly settled: Deferred.Deferred<void>
+  readonly previous: Deferred.Deferred<void> | undefined
+  /** A stage needed retries: the batch ends an outage, so it refreshes. */
+  retried: boolean
+}
+
+interface Prepared {
+  readonly batch: Batch
+  /** Writes left for the write stage (a batch of many documents wrote them itself, a chunk at a time). */
+  readonly operations: ReadonlyArray<WriteOperation>
+  readonly documents: ReadonlyMap<string, number>
+  /** Time spent writing already (in `prepare`, for a batch of many documents). */
+  readonly flushMs: number
+}
+
+interface Written extends Prepared {
+  readonly writeMs: number
+}
+
+const addAll = (into: Map<string, Set<string>>, index: string, ids: Iterable<string>) => {
+  let set = into.get(index)
+  if (set === undefined) into.set(index, set = new Set())
+  for (const id of ids) set.add(id)
+}
+
+/** Every root key of an index, as document ids. */
+const allDocumentIds = (plan: IndexPlan) =>
+  Effect.gen(function*() {
+    const source = yield* ChangeSourceTag
+    const ids: Array<string> = []
+    let after: KeyValues | null = null
+    while (true) {
+      const keys: ReadonlyArray<KeyValues> = yield* source.snapshotKeys(plan, { after, upTo: null, limit: 10_000 })
+      const last = keys[keys.length - 1]
+      if (last === undefined) return ids
+      for (const key of keys) ids.push(encodeDocumentId(key))
+      after = last
+    }
+  })
+
+export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: PipelineOptions) =>
+  Effect.gen(function*() {
+    const source = yield* ChangeSourceTag
+    const builder = yield* DocumentBuilderTag
+    const sink = yield* SinkTag
+    const status = yield* Status
+    const { plans, sinks } = options
+
+    /** One stage of one batch, retried while its failure is transient, the status told. */
+    const attempt = <A, R>(batch: Batch, stage: string, effect: Effect.Effect<A, EngineError, R>) =>
+      effect.pipe(
+        Effect.tapError((error) => {
+          if (!isTransient(error)) return status.failed(error.message)
+          batch.retried = true
+          return status.retrying(true).pipe(Effect.zipRight(status.failed(error.message)))
+        }),
+        (failing) => retryTransient(`batch (${stage})`, failing)
+      )
+
+    // batches: numbered, versioned, chained to the one before.
+    let numbered = 0
+    let previous: Deferred.Deferred<void> | undefined
+    const toBatch = (events: Chunk.Chunk<SourceEvent>) =>
+      Effect.map(Deferred.make<void>(), (settled): Batch => {
+        const changes: Array<Change> = []
+        const commitTimes: Array<Date> = []
+        let ackTo: bigint | undefined
+        let version = 0n
+        for (const event of events) {
+          switch (event._tag) {
+            case "RowChange":
+            case "TableTruncated":
+              changes.push(event)
+              if (event.commitLsn > version) version = event.commitLsn
+              break
+            case "TransactionCommitted":
+              commitTimes.push(event.commitTime)
+              if (ackTo === undefined || event.lsn > ackTo) ackTo = event.lsn
+              break
+            case "SourceIdle":
+              if (ackTo === undefined || event.lsn > ackTo) ackTo = event.lsn
+              break
+          }
+        }
+        const batch: Batch = {
+          number: ++numbered,
+          changes,
+          version,
+          ackTo,
+          commitTimes,
+          partial: Chunk.size(events) < options.batch.maxChanges,
+          settled,
+          previous,
+          retried: false
+        }
+        previous = settled
+        return batch
+      })
+
+    // visible: before anything reads, "not found" must mean deleted, not "not committed yet".
+    const visible = (batch: Batch) =>
+      batch.changes.length === 0
+        ? Effect.succeed(batch)
+        : attempt(batch, "visibility", builder.awaitVisible(batch.changes.map((change) => change.xid))).pipe(Effect.as(batch))
+
+    /** Until every batch before this one is settled: what it wrote is what a search or a truncate must follow. */
+    const afterEarlierBatches = (batch: Batch) => batch.previous === undefined ? Effect.void : Deferred.await(batch.previous)
+
+    // prepare: the changes as the documents they affect, built.
+    const affected = (batch: Batch) =>
+      Effect.gen(function*() {
+        const ids = new Map<string, Set<string>>()
+        if (batch.changes.length === 0) return ids
+        const resolution = yield* builder.resolve(batch.changes)
+        const truncated = [...resolution.truncated].filter((index) => plans.has(index))
+        const traced = [...resolution.references].filter(([index, refs]) => plans.has(index) && refs.size > 0)
+        if (truncated.length > 0 || traced.length > 0) yield* afterEarlierBatches(batch)
+        // A truncated root table empties its index before this batch writes current state.
+        for (const index of truncated) {
+          yield* Effect.logWarning(`root table truncated: removing every document`).pipe(Effect.annotateLogs("index", index))
+          yield* sink.truncate(sinks, index)
+        }
+        // A truncated related table changes every document that read it: rebuild them all.
+        for (const index of resolution.rebuild) {
+          const plan = plans.get(index)
+          if (plan === undefined) continue
+          yield* Effect.logWarning(`related table truncated: rebuilding every document`).pipe(Effect.annotateLogs("index", index))
+          addAll(ids, index, yield* allDocumentIds(plan))
+        }
+        for (const [index, documents] of resolution.documents) if (plans.has(index)) addAll(ids, index, documents)
+        for (const [index, refs] of traced) addAll(ids, index, yield* sink.referencing(index, [...refs]))
+        return ids
+      })
+
+    const writeNow = (operations: ReadonlyArray<WriteOperation>) =>
+      Effect.timed(sink.write(sinks, operations)).pipe(
+        Effect.flatMap(([took, rejections]) =>
+          Effect.as(handleRejections(rejections, plans, options.quarantine), Duration.toMillis(took))
+        )
+      )
+
+    const prepare = (batch: Batch) =>
+      attempt(batch, "build", Effect.gen(function*() {
+        const documents = new Map<string, number>()
+        const operations: Array<WriteOperation> = []
+        let flushMs = 0
+        for (const [index, ids] of yield* affected(batch)) {
+          const plan = plans.get(index)
+          if (plan === undefined || ids.size === 0) continue
+          // One change can affect many documents (a renamed product, a truncated table):
+          // those are built and written a chunk at a time here, so memory stays bounded.
+          const all = [...ids]
+          for (let start = 0; start < all.length; start += BUILD_CHUNK) {
+            const built = yield* builder.build(plan, all.slice(start, start + BUILD_CHUNK)).pipe(Effect.annotateLogs("index", index))
+            documents.set(index, (documents.get(index) ?? 0) + built.length)
+            for (const doc of built) operations.push(writeOperation(index, doc, batch.version))
+            if (operations.length >= BUILD_CHUNK) {
+              // Not before earlier batches are settled: a truncate among them must not land after it.
+              yield* afterEarlierBatches(batch)
+              flushMs += yield* writeNow(operations.splice(0))
+            }
+          }
+        }
+        return { batch, operations, documents, flushMs } satisfies Prepared
+      }))
+
+    // write: durable in every sink, each refusal handled by its index's policy.
+    const write = (prepared: Prepared) =>
+      prepared.operations.length === 0
+        ? Effect.succeed({ ...prepared, writeMs: prepared.flushMs } satisfies Written)
+        : attempt(prepared.batch, "write", writeNow(prepared.operations)).pipe(
+          Effect.map((took): Written => ({ ...prepared, writeMs: prepared.flushMs + took }))
+        )
+
+    // settle: in order, so the position acknowledged is one below which everything is durable.
+    const settle = (written: Written) =>
+      Effect.gen(function*() {
+        const { batch } = written
+        if (batch.partial || batch.retried) yield* attempt(batch, "refresh", sink.refresh(sinks))
+        if (batch.ackTo !== undefined) yield* source.ack(batch.ackTo)
+        yield* Deferred.succeed(batch.settled, undefined)
+        return {
+          changes: batch.changes.length,
+          documents: written.documents,
+          flushMs: written.writeMs,
+          ackedTo: batch.ackTo,
+          commitTimes: batch.commitTimes,
+          retried: batch.retried
+        } satisfies BatchOutcome
+      })
+
+    const inBatch = <A, E, R>(batch: Batch, effect: Effect.Effect<A, E, R>) => Effect.annotateLogs(effect, "batch", batch.number)
+    return Stream.fromQueue(queue).pipe(
+      Stream.groupedWithin(options.batch.maxChanges, `${options.batch.maxDelayMs} millis`),
+      Stream.mapEffect(toBatch),
+      Stream.mapEffect((batch) => inBatch(batch, visible(batch))),
+      Stream.mapEffect((batch) => inBatch(batch, prepare(batch)), { concurrency: options.builds ?? 2 }),
+      Stream.mapEffect((prepared) => inBatch(prepared.batch, write(prepared)), { concurrency: options.writes ?? 2 }),
+      Stream.mapEffect((written) => inBatch(written.batch, settle(written)))
+    )
+  }).pipe(Stream.unwrap)
