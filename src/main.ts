@@ -6,11 +6,14 @@
  * errors go to stderr — one clear line for a problem the user must fix, never a stack
  * trace; and help is plain text when stdout is not a terminal.
  */
-import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
 import { build, schema } from "./cli/build.js"
 import { check } from "./cli/check.js"
+import { migrate } from "./cli/migrate.js"
 import { run } from "./cli/run.js"
 import { indexes, reindex } from "./cli/serverClient.js"
 import { slot } from "./cli/slot.js"
@@ -19,7 +22,7 @@ import { redactSecrets } from "./config/resolve.js"
 
 const cli = Command.make("flusso").pipe(
   Command.withDescription("keeps OpenSearch indexes in step with PostgreSQL"),
-  Command.withSubcommands([run, check, build, schema, indexes, reindex, slot]),
+  Command.withSubcommands([run, check, build, schema, migrate, indexes, reindex, slot]),
   Command.run({ name: "flusso", version: VERSION })
 )
 

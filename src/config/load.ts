@@ -1,8 +1,8 @@
 /**
  * Reads a deployment config file into a validated `FlussoConfig`: a TypeScript or
  * JavaScript module whose default export is the config (TypeScript through tsx, so a
- * `.ts` config works under plain `node`, in an ESM or a CommonJS package alike), or a
- * JSON file.
+ * `.ts` config works under plain `node`, in an ESM or a CommonJS package alike), a
+ * JSON file, or the Rust flusso's `flusso.toml` with its schema files (rs/).
  */
 import { Effect, Predicate } from "effect"
 import { randomUUID } from "node:crypto"
@@ -15,7 +15,9 @@ import { register as registerCommonJs } from "tsx/cjs/api"
 import { register } from "tsx/esm/api"
 import { ConfigInvalid } from "../errors.js"
 import { SCHEMA_KEY } from "./jsonSchema.js"
+import { importInWorker } from "./loadInWorker.js"
 import type { FlussoConfig } from "./model.js"
+import { isRustConfig, loadRustConfig } from "./rs/index.js"
 import { validateConfig } from "./validate.js"
 
 const MODULE_EXTENSIONS: ReadonlyArray<string> = [".ts", ".mts", ".js", ".mjs"]
@@ -37,6 +39,8 @@ const NAMESPACE = `flusso-config-${randomUUID()}`
 /**
  * The running flusso's entry point when it runs built (dist/config/load.js → dist/index.js).
  * From source (tests, `tsx src/main.ts`) there is none and "flusso" resolves like any package.
+ * Built, `run` imports config modules in a worker thread (`loadInWorker.ts`), which takes
+ * tsx and the config's modules with it when it ends.
  */
 const RUNNING_FLUSSO = ((): string | undefined => {
   const entry = new URL("../index.js", import.meta.url)
@@ -133,7 +137,7 @@ const defaultExport = (module: unknown): unknown => {
   return Predicate.isRecord(exported) && exported["__esModule"] === true ? exported["default"] : exported
 }
 
-const importDefault = (file: string, shown: string): Effect.Effect<unknown, ConfigInvalid> =>
+export const importDefault = (file: string, shown: string): Effect.Effect<unknown, ConfigInvalid> =>
   Effect.gen(function* () {
     const load = yield* configImporter(shown)
     // As CommonJS knows it: by its real path.
@@ -172,21 +176,31 @@ const readJson = (file: string, shown: string): Effect.Effect<unknown, ConfigInv
     catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot parse JSON: ${reason(error)}`] })
   })
 
+export interface LoadOptions {
+  /**
+   * Import a module config in a worker thread (a built flusso only): what loading it takes
+   * is gone once it is loaded — for a process that runs on (`run`).
+   */
+  readonly isolated?: boolean
+}
+
 /** Loads and validates `file`; every problem found is one line of `ConfigInvalid.issues`. */
-export const loadConfig = (file: string): Effect.Effect<FlussoConfig, ConfigInvalid> =>
+export const loadConfig = (file: string, options: LoadOptions = {}): Effect.Effect<FlussoConfig, ConfigInvalid> =>
   Effect.gen(function* () {
     const absolute = path.resolve(file)
     const extension = path.extname(absolute)
     const isFile = yield* Effect.promise(() => stat(absolute).then((s) => s.isFile(), () => false))
     if (!isFile) return yield* new ConfigInvalid({ file, issues: [`no such file: ${absolute}`] })
+    // The Rust flusso's flusso.toml (+ *.schema.yml): its own reader, the same validation.
+    if (isRustConfig(absolute)) return (yield* loadRustConfig(file)).config
     const exported =
       extension === ".json"
         ? yield* readJson(absolute, file)
         : MODULE_EXTENSIONS.includes(extension)
-          ? yield* importDefault(absolute, file)
+          ? yield* (options.isolated === true && RUNNING_FLUSSO !== undefined ? importInWorker(absolute, file) : importDefault(absolute, file))
           : yield* new ConfigInvalid({
               file,
-              issues: [`unsupported config file extension "${extension}"; use .ts, .mts, .js, .mjs or .json`]
+              issues: [`unsupported config file extension "${extension}"; use .ts, .mts, .js, .mjs, .json or a Rust flusso .toml`]
             })
     return yield* Effect.mapError(validateConfig(exported), (issues) => new ConfigInvalid({ file, issues }))
   })
