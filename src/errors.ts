@@ -83,3 +83,14 @@ export class DocumentRejected extends Data.TaggedError("DocumentRejected")<{
 export type SourceError = SourceUnavailable | SourceMisconfigured | SchemaMismatch
 export type SinkError = SinkUnavailable | SinkRequestFailed
 export type EngineError = SourceError | SinkError | DocumentRejected
+
+/** An HTTP surface cannot listen on its address (taken, or not this host's). */
+export class ListenFailed extends Data.TaggedError("ListenFailed")<{
+  readonly surface: "public" | "private"
+  readonly address: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `the ${this.surface} HTTP surface cannot listen on ${this.address}: ${this.reason}; stop what holds it or choose another with --${this.surface}-address (FLUSSO_${this.surface.toUpperCase()}_ADDRESS)`
+  }
+}

@@ -4,7 +4,8 @@
  * TypeScript toolchain. `flusso schema` prints the JSON Schema of the config, for editor
  * completion of `.json` configs (`"$schema": "./flusso.schema.json"`).
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Config, Console, Effect } from "effect"
 import { writeFile } from "node:fs/promises"
 import { configJsonSchema } from "../config/jsonSchema.js"

@@ -4,7 +4,8 @@
  * reports publication coverage, replica identity, privileges and the slot. The report
  * goes to stdout; any error makes the exit code non-zero.
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Config, Console, Data, Effect, Option } from "effect"
 import { countBySeverity, formatHuman, formatJson, hasErrors } from "../check/CheckReport.js"
 import { runCheck } from "../check/runCheck.js"

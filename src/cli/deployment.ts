@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import { existsSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { checkLocked, compileLock, lockText, readLock } from "../config/lock.js"
-import { loadConfig } from "../config/load.js"
+import { type LoadOptions, loadConfig } from "../config/load.js"
 import type { FlussoConfig } from "../config/model.js"
 import { ConfigInvalid } from "../errors.js"
 
@@ -22,7 +22,7 @@ export interface ConfigChoice {
 }
 
 /** The validated config, and the file it came from (for messages). */
-export const loadDeployment = (choice: ConfigChoice): Effect.Effect<{ readonly config: FlussoConfig; readonly file: string }, ConfigInvalid> =>
+export const loadDeployment = (choice: ConfigChoice, load: LoadOptions = {}): Effect.Effect<{ readonly config: FlussoConfig; readonly file: string }, ConfigInvalid> =>
   Effect.gen(function*() {
     const configFile = Option.getOrUndefined(choice.config) ?? (Option.isNone(choice.lock) && existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined)
     const lockFile = Option.getOrElse(choice.lock, () => DEFAULT_LOCK)
@@ -36,7 +36,7 @@ export const loadDeployment = (choice: ConfigChoice): Effect.Effect<{ readonly c
       }
       return { config: yield* readLock(lockFile), file: lockFile }
     }
-    const config = yield* loadConfig(configFile)
+    const config = yield* loadConfig(configFile, load)
     if (choice.locked) yield* checkLocked(config, lockFile)
     else if (Option.isSome(choice.lock)) {
       yield* Effect.tryPromise({

@@ -4,7 +4,7 @@
  * the config file are checked with the config's own schemas (`applyOverrides`), so a flag
  * and a config key refuse the same values with the same words.
  */
-import { Options } from "@effect/cli"
+import * as Options from "@effect/cli/Options"
 import { Config, Either, Option, Schema } from "effect"
 import { formatParseError } from "../config/issues.js"
 import { Identifier, Prefix } from "../config/model.js"

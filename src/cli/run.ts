@@ -4,7 +4,8 @@
  * and waits for its services if they are not up yet (`/readyz` answers 503 meanwhile).
  * SIGINT/SIGTERM stop it cleanly — also while it is still connecting — with exit code 0.
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Config, Context, Effect, Either, Layer, Option, Queue, Ref, Schedule } from "effect"
 import { appliedOverrides, resolveConfig } from "../config/resolve.js"
 import type { EngineCommand } from "../engine/EngineCommand.js"
@@ -89,7 +90,8 @@ const sync = (flags: RunFlags) =>
     const manage = yield* managePublication(flags)
     const problem = Flags.validateOverrides({ ...flags, managePublication: manage })
     if (problem !== undefined) return yield* problem
-    const { config, file } = yield* loadDeployment(flags)
+    // In a worker: a long run does not keep what loading a TypeScript config takes.
+    const { config, file } = yield* loadDeployment(flags, { isolated: true })
     const overrides = appliedOverrides(config, process.env)
     if (overrides.length > 0) yield* Effect.logInfo(`environment overrides: ${overrides.join(", ")}`)
     const resolved = yield* resolveConfig(config, process.env, file)

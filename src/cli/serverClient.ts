@@ -3,7 +3,9 @@
  * HTTP surface (HTTP Basic). They print what the server answers; a refusal or an
  * unreachable server is one clear line and a non-zero exit.
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Config, Console, Data, Effect, Option, Schedule, Schema } from "effect"
 import { DEFAULT_CREDENTIALS } from "../server/basicAuth.js"
 import { describeProgress } from "./progressDisplay.js"

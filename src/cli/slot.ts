@@ -3,7 +3,7 @@
  * PostgreSQL stops keeping WAL for it. Refused while a flusso streams from it (the slot
  * is active) — stop that one first; a slot that is not there is nothing to do.
  */
-import { Command } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Console, Effect, Option, Schema } from "effect"
 import { resolveConfig } from "../config/resolve.js"

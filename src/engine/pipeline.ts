@@ -10,7 +10,11 @@
  *   prepare   several batches at once: resolve the changes to documents and build them;
  *   write     several batches at once: the versioned writes to every sink, then the
  *             rejection policy;
- *   settle    one batch at a time, in order: refresh, acknowledge, metrics.
+ *   settle    one batch at a time, in order: acknowledge, metrics.
+ * Beside them a refresher makes what was written searchable: a batch that closed before
+ * it filled (the pipeline keeps up) or that needed retries (an outage ended) asks for a
+ * refresh once written; requests made while one runs are served by the next, and none
+ * holds back an acknowledgement (durability is the write's, not the refresh's).
  *
  * Why overlapping is safe:
  * - every write carries its batch's version, so writes of one document landing out of
@@ -25,8 +29,7 @@
  * Every stage retries its own transient failures, from where it stands; anything else
  * fails the stream, and with it the run, before the batch is acknowledged.
  */
-import { Chunk, Deferred, Duration, Effect, Stream } from "effect"
-import type { Queue } from "effect"
+import { Chunk, Deferred, Duration, Effect, Queue, Stream } from "effect"
 import type { EngineError } from "../errors.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
@@ -76,7 +79,7 @@ interface Batch {
   readonly version: bigint
   readonly ackTo: bigint | undefined
   readonly commitTimes: ReadonlyArray<Date>
-  /** Closed before it filled: the pipeline keeps up, so its writes are made searchable now. */
+  /** Closed before it filled: the pipeline keeps up, so its writes are made searchable at once. */
   readonly partial: boolean
   /** Completed when this batch is settled — and so every batch before it. */
   readonly settled: Deferred.Deferred<void>
@@ -253,11 +256,18 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
           Effect.map((took): Written => ({ ...prepared, writeMs: prepared.flushMs + took }))
         )
 
+    // refresher: one refresh at a time, covering every request made before it began.
+    const refreshWanted = yield* Queue.dropping<void>(1)
+    const refresher = Queue.take(refreshWanted).pipe(
+      Effect.zipRight(retryTransient("refresh", sink.refresh(sinks).pipe(Effect.tapError((error) => status.failed(error.message))))),
+      Effect.forever
+    )
+
     // settle: in order, so the position acknowledged is one below which everything is durable.
     const settle = (written: Written) =>
       Effect.gen(function*() {
         const { batch } = written
-        if (batch.partial || batch.retried) yield* attempt(batch, "refresh", sink.refresh(sinks))
+        if (batch.partial || batch.retried) yield* Queue.offer(refreshWanted, undefined)
         if (batch.ackTo !== undefined) yield* source.ack(batch.ackTo)
         yield* Deferred.succeed(batch.settled, undefined)
         return {
@@ -271,7 +281,7 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
       })
 
     const inBatch = <A, E, R>(batch: Batch, effect: Effect.Effect<A, E, R>) => Effect.annotateLogs(effect, "batch", batch.number)
-    return Stream.fromQueue(queue).pipe(
+    const batches = Stream.fromQueue(queue).pipe(
       Stream.groupedWithin(options.batch.maxChanges, `${options.batch.maxDelayMs} millis`),
       Stream.mapEffect(toBatch),
       Stream.mapEffect((batch) => inBatch(batch, visible(batch))),
@@ -279,4 +289,6 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
       Stream.mapEffect((prepared) => inBatch(prepared.batch, write(prepared)), { concurrency: options.writes ?? 2 }),
       Stream.mapEffect((written) => inBatch(written.batch, settle(written)))
     )
+    // The refresher lives as long as the batches flow; its failure (not transient) ends them.
+    return Stream.merge(batches, Stream.drain(Stream.fromEffect(refresher)), { haltStrategy: "left" })
   }).pipe(Stream.unwrap)

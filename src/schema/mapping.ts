@@ -38,11 +38,11 @@ export const CODE_ANALYZER = "flusso_code"
 export const LOWERCASE_NORMALIZER = "flusso_lowercase"
 
 /**
- * The hidden top-level key of every built document listing the related rows it read, as
- * `schema.table:key` strings. A delete of a related row on a table without REPLICA
- * IDENTITY FULL carries only its key, so the documents to rebuild are found by searching
- * these. Sinks take it out of the document they store or print (readers never see it);
- * OpenSearch keeps it in a hidden companion index per generation (`refsIndexMappings`).
+ * The field listing the related rows a document read, as `schema.table:key` strings. A
+ * delete of a related row on a table without REPLICA IDENTITY FULL carries only its key,
+ * so the documents to rebuild are found by searching these. They travel beside the
+ * document (`UpsertDocument.refs`), never inside it (readers never see them); OpenSearch
+ * keeps them in a hidden companion index per generation (`refsIndexMappings`).
  *
  * Not a field of the document's own mapping with `_source.excludes`: any source filter
  * makes OpenSearch re-serialize every stored `_source` through a map, which reorders keys

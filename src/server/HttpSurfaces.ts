@@ -7,15 +7,19 @@
  * engine never knows HTTP exists. Both listeners bind when the layer starts, so a bad
  * or taken address fails the start at once.
  */
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Effect, Layer } from "effect"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Deferred, Effect, Layer, Predicate } from "effect"
 import type { Queue } from "effect"
 import { createServer } from "node:http"
 import { type EngineCommand, ReindexRefused, request as requestReindex } from "../engine/EngineCommand.js"
+import { ListenFailed } from "../errors.js"
 import { Quarantine } from "../quarantine/Quarantine.js"
 import { Status } from "../status/Status.js"
-import type { ListenAddress } from "./address.js"
+import { formatAddress, type ListenAddress } from "./address.js"
 import { authorized, CHALLENGE, type Credentials } from "./basicAuth.js"
 import { MetricsText } from "./metricsExport.js"
 
@@ -100,10 +104,25 @@ const privateRouter = (options: SurfacesOptions) =>
     )
   )
 
-const listen = (address: ListenAddress) => NodeHttpServer.layer(() => createServer(), { host: address.host, port: address.port })
+/** A listener on `address`; an address it cannot have fails with the address and the flag that moves it. */
+const listen = (address: ListenAddress, surface: "public" | "private") =>
+  NodeHttpServer.layer(() => createServer(), { host: address.host, port: address.port }).pipe(
+    Layer.mapError((error) => {
+      const cause: unknown = error.cause
+      const code = Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? cause.code : undefined
+      const reason = code === "EADDRINUSE"
+        ? "the address is in use (another flusso?)"
+        : code === "EADDRNOTAVAIL"
+          ? "no such address on this host"
+          : code === "EACCES"
+            ? "permission denied (ports below 1024 need privileges)"
+            : cause instanceof Error ? cause.message : error.message
+      return new ListenFailed({ surface, address: formatAddress(address), reason })
+    })
+  )
 
 export const layer = (options: SurfacesOptions) =>
   Layer.mergeAll(
-    HttpServer.serve(publicRouter).pipe(Layer.provide(listen(options.publicAddress))),
-    HttpServer.serve(privateRouter(options)).pipe(Layer.provide(listen(options.privateAddress)))
+    HttpServer.serve(publicRouter).pipe(Layer.provide(listen(options.publicAddress, "public"))),
+    HttpServer.serve(privateRouter(options)).pipe(Layer.provide(listen(options.privateAddress, "private")))
   )

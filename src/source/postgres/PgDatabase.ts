@@ -3,7 +3,7 @@
  * settings and text types of `connection.ts`, and the catalog of every table the
  * enabled indexes read, checked against the config.
  */
-import { PgClient } from "@effect/sql-pg"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Effect, Layer } from "effect"
 import { Pool } from "pg"
