@@ -3,14 +3,19 @@
 # PostgreSQL and OpenSearch. Nothing is ever skipped for want of a service: if the
 # services cannot be had the run fails (with CI=true or without).
 #
-# Services: FLUSSO_TEST_DATABASE_URL + FLUSSO_TEST_OPENSEARCH_URL when both are set,
-# else `scripts/services.sh up` (idempotent). Services it starts are left running so the
-# next `npm test` starts at once; `scripts/services.sh down` stops them (.ci/run's trap does).
+# Services (docs/testing.md): FLUSSO_TEST_DATABASE_URL + FLUSSO_TEST_OPENSEARCH_URL when
+# both are set; else, when a Docker daemon answers (and FLUSSO_TEST_DOCKER is not 0), the
+# harness's globalSetup starts containers for the run (falling back to native itself);
+# else `scripts/services.sh up` (idempotent). Native services it starts are left running
+# so the next `npm test` starts at once; `scripts/services.sh down` stops them (.ci/run's
+# trap does).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ -n "${FLUSSO_TEST_DATABASE_URL:-}" ] && [ -n "${FLUSSO_TEST_OPENSEARCH_URL:-}" ]; then
   echo "test: services from FLUSSO_TEST_DATABASE_URL / FLUSSO_TEST_OPENSEARCH_URL" >&2
+elif [ "${FLUSSO_TEST_DOCKER:-}" != 0 ] && command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+  echo "test: a Docker daemon answers: the test harness starts the services in containers (docs/testing.md)" >&2
 else
   [ "${CI:-}" = true ] && echo "test: CI=true: services are required; starting them natively" >&2
   want_db=${FLUSSO_TEST_DATABASE_URL:-} want_os=${FLUSSO_TEST_OPENSEARCH_URL:-}

@@ -3,18 +3,19 @@
  * PostgreSQL (wal_level=logical) and OpenSearch 2.19 the integration tests talk to live,
  * plus per-test isolation helpers (a fresh database, a unique index prefix).
  *
- * Resolution order:
+ * Resolution order (docs/testing.md):
  *   1. FLUSSO_TEST_DATABASE_URL / FLUSSO_TEST_OPENSEARCH_URL set → use them;
- *   2. a Docker daemon answers → testcontainers would be the route, but it is not a
- *      dependency yet, so say so and fall through;
+ *   2. a Docker daemon answers → containers via testcontainers (./containers), kept
+ *      until releaseServices() (globalSetup's teardown); FLUSSO_TEST_DOCKER=1 makes this
+ *      route required, FLUSSO_TEST_DOCKER=0 skips it;
  *   3. `scripts/services.sh up` (native PostgreSQL + OpenSearch), parsing its env lines.
  * A service that cannot be had is an error, never a skip.
  */
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Context, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Scope } from "effect"
 import pg from "pg"
 
 export interface ServiceUrls {
@@ -24,16 +25,80 @@ export interface ServiceUrls {
   readonly opensearchUrl: string
 }
 
+/** Which step of the resolution order gave the services. */
+export type ServiceRoute = "env" | "docker" | "native"
+
+export interface ResolvedServices extends ServiceUrls {
+  readonly route: ServiceRoute
+  /** The containers' ids on the docker route. */
+  readonly containers?: { readonly postgres: string; readonly opensearch: string }
+}
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const DB_VAR = "FLUSSO_TEST_DATABASE_URL"
 const OS_VAR = "FLUSSO_TEST_OPENSEARCH_URL"
+/**
+ * Set by globalSetup for the workers, which see the URLs as step 1: the route that did
+ * give them, and on the docker route the container ids ("<postgres>,<opensearch>").
+ */
+export const ROUTE_VAR = "FLUSSO_TEST_SERVICES_ROUTE"
+export const CONTAINERS_VAR = "FLUSSO_TEST_SERVICES_CONTAINERS"
 
 const log = (message: string) => process.stderr.write(`[flusso test services] ${message}\n`)
 
-/** `docker info` succeeds only when a daemon answers (the CLI alone is not enough). */
-const dockerDaemonAnswers = (): boolean => {
-  const r = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore", timeout: 5_000 })
-  return r.status === 0
+/** Closes the docker route's scope: stops and removes its containers. */
+let releaseContainers: (() => Promise<void>) | undefined
+
+/**
+ * Step 2: the container route, or undefined to fall through to step 3. The module (and
+ * testcontainers) loads only here, so workers on the env route never load it.
+ */
+const startContainerServices = async (): Promise<ResolvedServices | undefined> => {
+  const containers = await import("./containers/index.js")
+  const use = await Effect.runPromise(containers.dockerUse())
+  if (use === "never") {
+    log("FLUSSO_TEST_DOCKER=0: not looking for a Docker daemon")
+    return undefined
+  }
+  const problem = use === "auto" ? await Effect.runPromise(containers.daemonProblem) : undefined
+  if (problem !== undefined) {
+    log(`not using Docker: ${problem} (FLUSSO_TEST_DOCKER=1 makes this an error)`)
+    return undefined
+  }
+  const scope = Effect.runSync(Scope.make())
+  const exit = await Effect.runPromiseExit(
+    Effect.gen(function* () {
+      const settings = yield* containers.settingsFromEnv()
+      log(`a Docker daemon answers: starting ${settings.postgresImage} and ${settings.opensearchImage} (network ${settings.network})`)
+      const context = yield* Layer.buildWithScope(containers.layer(settings), scope)
+      return Context.get(context, containers.ContainerServices)
+    })
+  )
+  if (Exit.isFailure(exit)) {
+    await Effect.runPromise(Scope.close(scope, exit))
+    const reason = Cause.failureOption(exit.cause)
+    throw new Error(reason._tag === "Some" ? reason.value.message : Cause.pretty(exit.cause))
+  }
+  releaseContainers = () => Effect.runPromise(Scope.close(scope, Exit.void))
+  const { postgres, opensearch } = exit.value
+  log(`containers up: PostgreSQL ${postgres.url} (${postgres.containerId.slice(0, 12)}), OpenSearch ${opensearch.url} (${opensearch.containerId.slice(0, 12)})`)
+  return {
+    databaseUrl: postgres.url,
+    opensearchUrl: opensearch.url,
+    route: "docker",
+    containers: { postgres: postgres.containerId, opensearch: opensearch.containerId }
+  }
+}
+
+/** Stops what resolveServices started for this process (the containers; native services stay up). */
+export const releaseServices = async (): Promise<void> => {
+  const release = releaseContainers
+  releaseContainers = undefined
+  resolved = undefined
+  if (release) {
+    log("stopping the containers")
+    await release()
+  }
 }
 
 /** Runs `scripts/services.sh up` (idempotent) and returns the URLs it prints. */
@@ -84,37 +149,46 @@ export const checkServices = async (urls: ServiceUrls): Promise<void> => {
   if (!res.ok) throw new Error(`OpenSearch at ${urls.opensearchUrl} answered ${res.status}`)
 }
 
-let resolved: Promise<ServiceUrls> | undefined
+let resolved: Promise<ResolvedServices> | undefined
 
 /** The services, resolved once per process (the env route is instant in workers). */
-export const resolveServices = (): Promise<ServiceUrls> => (resolved ??= doResolve())
+export const resolveServices = (): Promise<ResolvedServices> => (resolved ??= doResolve())
 
-const doResolve = async (): Promise<ServiceUrls> => {
+const routeFromEnv = (): Pick<ResolvedServices, "route" | "containers"> => {
+  const route = process.env[ROUTE_VAR]
+  const [postgres, opensearch] = (process.env[CONTAINERS_VAR] ?? "").split(",")
+  const containers = postgres && opensearch ? { containers: { postgres, opensearch } } : {}
+  return route === "docker" || route === "native" ? { route, ...containers } : { route: "env" }
+}
+
+const doResolve = async (): Promise<ResolvedServices> => {
   const envDb = process.env[DB_VAR]
   const envOs = process.env[OS_VAR]
-  let urls: ServiceUrls
+  let services: ResolvedServices
   if (envDb && envOs) {
-    urls = { databaseUrl: envDb, opensearchUrl: envOs }
+    services = { databaseUrl: envDb, opensearchUrl: envOs, ...routeFromEnv() }
   } else {
-    if (dockerDaemonAnswers()) {
-      log("a Docker daemon answers, but testcontainers is not installed; using the native route (scripts/services.sh)")
+    const docker = await startContainerServices()
+    if (docker) {
+      // As on the native route, a variable the caller did set wins.
+      services = { ...docker, databaseUrl: envDb || docker.databaseUrl, opensearchUrl: envOs || docker.opensearchUrl }
     } else {
-      log(`no ${DB_VAR}/${OS_VAR} and no Docker daemon; starting services natively (scripts/services.sh up)`)
+      log("starting services natively (scripts/services.sh up)")
+      const native = await startNativeServices()
+      // A variable the caller did set wins over what the script reports.
+      services = { databaseUrl: envDb || native.databaseUrl, opensearchUrl: envOs || native.opensearchUrl, route: "native" }
     }
-    const native = await startNativeServices()
-    // A variable the caller did set wins over what the script reports.
-    urls = { databaseUrl: envDb || native.databaseUrl, opensearchUrl: envOs || native.opensearchUrl }
   }
-  urls = { ...urls, opensearchUrl: urls.opensearchUrl.replace(/\/+$/, "") }
-  await checkServices(urls)
-  return urls
+  services = { ...services, opensearchUrl: services.opensearchUrl.replace(/\/+$/, "") }
+  await checkServices(services)
+  return services
 }
 
 export const databaseUrl = (): Promise<string> => resolveServices().then((s) => s.databaseUrl)
 export const opensearchUrl = (): Promise<string> => resolveServices().then((s) => s.opensearchUrl)
 
 /** The same, as an Effect service for tests written with @effect/vitest. */
-export class TestServices extends Context.Tag("flusso/test/TestServices")<TestServices, ServiceUrls>() {}
+export class TestServices extends Context.Tag("flusso/test/TestServices")<TestServices, ResolvedServices>() {}
 export const TestServicesLive: Layer.Layer<TestServices> = Layer.effect(
   TestServices,
   Effect.promise(() => resolveServices())
