@@ -6,6 +6,7 @@
  * errors go to stderr — one clear line for a problem the user must fix, never a stack
  * trace; and help is plain text when stdout is not a terminal.
  */
+import "./cli/heap.js"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
