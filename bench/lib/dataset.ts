@@ -119,7 +119,22 @@ export const dropLeftoverSlots = (adminUrl: string): Promise<ReadonlyArray<strin
     return rows.map((r) => r.slot_name)
   })
 
+/**
+ * The native test cluster runs with `synchronous_commit=off` (tests want speed): a commit
+ * then reaches the WAL, and the replication stream, only at the WAL writer's next round
+ * (up to `wal_writer_delay`, 200 ms) — a delay of the cluster's, not of flusso's, that
+ * would be half of every latency figure. The bench database commits as production does.
+ */
+const asProduction = (adminUrl: string) =>
+  withClient(adminUrl, (c) => c.query(`ALTER DATABASE ${DATABASE} SET synchronous_commit = on`))
+
 export const prepareDataset = async (adminUrl: string, n: number, fresh: boolean): Promise<Dataset> => {
+  const dataset = await prepareRows(adminUrl, n, fresh)
+  await asProduction(adminUrl)
+  return dataset
+}
+
+const prepareRows = async (adminUrl: string, n: number, fresh: boolean): Promise<Dataset> => {
   const url = databaseUrl(adminUrl)
   const leftovers = await dropLeftoverSlots(adminUrl)
   if (leftovers.length > 0) log(`dropped replication slots left by an earlier run: ${leftovers.join(", ")}`)

@@ -35,7 +35,7 @@ export interface EngineOptions {
   readonly skipBackfill?: boolean
   /** Root keys per backfill chunk (default 1000). */
   readonly backfillChunk?: number
-  /** Backfill chunks in flight per index (default 2). */
+  /** Backfill chunks in flight per index (default 3: one reading while two are written is what keeps the sink busy). */
   readonly backfillConcurrency?: number
   /** Live batches resolved and built at once (default 2). */
   readonly builds?: number
@@ -156,7 +156,7 @@ export const run = (options: EngineOptions) =>
       )
     const backfillOptions = {
       chunkSize: options.backfillChunk ?? 1000,
-      concurrency: options.backfillConcurrency ?? 2,
+      concurrency: options.backfillConcurrency ?? 3,
       quarantine
     }
     /** A backfill, then the index's generations as they stand after it (seeded, swapped in). */

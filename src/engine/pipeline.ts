@@ -13,8 +13,9 @@
  *   settle    one batch at a time, in order: acknowledge, metrics.
  * Beside them a refresher makes what was written searchable: a batch that closed before
  * it filled (the pipeline keeps up) or that needed retries (an outage ended) asks for a
- * refresh once written; requests made while one runs are served by the next, and none
- * holds back an acknowledgement (durability is the write's, not the refresh's).
+ * refresh once written; requests made while one runs (or in the 250 ms after it) are
+ * served by the next, and none holds back an acknowledgement (durability is the write's,
+ * not the refresh's).
  *
  * Why overlapping is safe:
  * - every write carries its batch's version, so writes of one document landing out of
@@ -68,6 +69,9 @@ export interface BatchOutcome {
   /** A stage needed retries (an outage ended). */
   readonly retried: boolean
 }
+
+/** The least time between two refreshes of the live pipeline. */
+const REFRESH_PAUSE = Duration.millis(250)
 
 /** Documents built per statement and written per sink call. */
 const BUILD_CHUNK = 2000
@@ -256,10 +260,13 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
           Effect.map((took): Written => ({ ...prepared, writeMs: prepared.flushMs + took }))
         )
 
-    // refresher: one refresh at a time, covering every request made before it began.
+    // refresher: one refresh at a time, covering every request made before it began, and
+    // a pause after each — back-to-back refreshes under steady writes cost the cluster more
+    // than a few hundred milliseconds of search staleness are worth.
     const refreshWanted = yield* Queue.dropping<void>(1)
     const refresher = Queue.take(refreshWanted).pipe(
       Effect.zipRight(retryTransient("refresh", sink.refresh(sinks).pipe(Effect.tapError((error) => status.failed(error.message))))),
+      Effect.zipRight(Effect.sleep(REFRESH_PAUSE)),
       Effect.forever
     )
 

@@ -1,11 +1,10 @@
 /**
- * Bulk writes, hand-driven: `helpers.bulk` drops failures silently, runs batches
- * concurrently and cannot say which positions are durable — all three matter here.
+ * Bulk writes, hand-driven: `helpers.bulk` drops failures silently and cannot say which
+ * items failed in a way we can retry or quarantine — both matter here.
  *
  * The NDJSON body is assembled from the documents' JSON text as it came from the
- * builder, so int8/numeric values keep every digit. Requests are sent one after another,
- * split at `batchSize` actions and `maxBytes` bytes. Items are matched to results by
- * position.
+ * builder, so int8/numeric values keep every digit. Requests are split at `batchSize`
+ * actions and `maxBytes` bytes, two in flight. Items are matched to results by position.
  *
  * Every action carries its build's version (`version_type=external_gte`): OpenSearch
  * refuses an action older than what the document holds (409), which means something at
@@ -228,15 +227,22 @@ const sendChunk = (ctx: BulkContext, chunk: ReadonlyArray<EncodedAction>): Effec
     return rejections
   })
 
+/** Bulk requests of one write in flight at once. */
+const REQUESTS_IN_FLIGHT = 2
+
 /**
- * Writes every action, in order, and returns the items OpenSearch refused. Refreshing is
- * the caller's (`refreshIndexes`): a bulk request's `refresh` covers only the shards it
- * touched, not what earlier requests wrote to other shards.
+ * Writes every action and returns the items OpenSearch refused. The requests of one write
+ * run two at a time: each action carries its version, so which lands first does not
+ * matter (a write holds one action per document and index). Refreshing is the caller's
+ * (`refreshIndexes`): a bulk request's `refresh` covers only the shards it touched, not
+ * what earlier requests wrote to other shards.
  */
 export const bulkWrite = (
   ctx: BulkContext,
   actions: ReadonlyArray<BulkAction>
 ): Effect.Effect<ReadonlyArray<Rejection>, SinkError> => {
   const chunks = chunkActions(actions.map(encodeAction), ctx.sink)
-  return Effect.forEach(chunks, (chunk) => sendChunk(ctx, chunk)).pipe(Effect.map((perChunk) => perChunk.flat()))
+  return Effect.forEach(chunks, (chunk) => sendChunk(ctx, chunk), { concurrency: REQUESTS_IN_FLIGHT }).pipe(
+    Effect.map((perChunk) => perChunk.flat())
+  )
 }

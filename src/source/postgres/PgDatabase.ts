@@ -19,7 +19,9 @@ export const layer = (source: ResolvedSource) =>
   PgClient.layerFromPool({
     acquire: Effect.acquireRelease(
       Effect.sync(() => {
-        const pool = new Pool({ ...clientConfig(source.url, "flusso"), max: 6, connectionTimeoutMillis: 10_000 })
+        // Room for what runs at once: a visibility check, two live builds, three seeding
+        // chunks per index being seeded (a query waits for a free connection beyond that).
+        const pool = new Pool({ ...clientConfig(source.url, "flusso"), max: 8, connectionTimeoutMillis: 10_000 })
         // An idle connection dropped by the server (restart, admin command) must not crash
         // the process: the next query on it fails, and its batch is retried.
         pool.on("error", () => undefined)
