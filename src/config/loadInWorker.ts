@@ -28,12 +28,19 @@ export const importInWorker = (file: string, shown: string): Effect.Effect<unkno
       // A worker inherits the process's options but refuses those of a script given inline.
       ...(process.execArgv.some(inlineScriptOption) ? { execArgv: [] } : {})
     })
-    const fail = (issue: string) => resume(Effect.fail(new ConfigInvalid({ file: shown, issues: [issue] })))
+    // The first of message, error and exit answers; the others follow it and are ignored.
+    let answered = false
+    const answer = (effect: Effect.Effect<unknown, ConfigInvalid>) => {
+      if (answered) return
+      answered = true
+      resume(effect)
+    }
+    const fail = (issue: string) => answer(Effect.fail(new ConfigInvalid({ file: shown, issues: [issue] })))
     worker.once("message", (message: unknown) => {
       void worker.terminate()
       const reply = Schema.decodeUnknownEither(WorkerReply)(message)
       if (reply._tag === "Left") return fail(`cannot load the config: ${ParseResult.TreeFormatter.formatErrorSync(reply.left)}`)
-      resume(
+      answer(
         reply.right._tag === "Loaded"
           ? Effect.succeed(reply.right.exported)
           : Effect.fail(new ConfigInvalid({ file: shown, issues: reply.right.issues }))
