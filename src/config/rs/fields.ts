@@ -6,6 +6,7 @@
  * defaults, map value kinds. A column left out is the field name lowercased, as there
  * (ours would be its snake_case).
  */
+import { ScalarKind } from "../model.js"
 import { filters } from "./filters.js"
 import {
   boolean,
@@ -26,25 +27,9 @@ import {
 } from "./reader.js"
 import type { Entry, Node } from "./tree.js"
 
-const SCALARS = [
-  "text",
-  "identifier",
-  "keyword",
-  "enum",
-  "uuid",
-  "boolean",
-  "short",
-  "integer",
-  "long",
-  "float",
-  "double",
-  "decimal",
-  "date",
-  "timestamp",
-  "binary",
-  "json"
-] as const
-type Scalar = (typeof SCALARS)[number]
+/** The Rust scalar tags are our scalar kinds, name for name. */
+const SCALARS = ScalarKind.literals
+type Scalar = ScalarKind
 
 const JOINS = { belongs_to: "belongsTo", has_one: "hasOne", has_many: "hasMany", many_to_many: "manyToMany" } as const
 type Verb = keyof typeof JOINS
