@@ -61,19 +61,19 @@ const load = (n: number) => [
             timestamptz '2020-01-01 00:00:00+00' + g * interval '17 minutes',
             (g * 7919) % 1000,
             NULL
-       FROM generate_series(1, ${n}) g`,
+       FROM generate_series(1::bigint, ${n}) g`,
   `INSERT INTO orders
      SELECT o, (o - 1) / 3 + 1,
             (${arrayLiteral(STATUSES)})[1 + o % 5],
             ((o * 3779) % 100000) / 100.0,
             timestamptz '2023-01-01 00:00:00+00' + o * interval '1 minute'
-       FROM generate_series(1, ${3 * n}) o`,
+       FROM generate_series(1::bigint, ${3 * n}) o`,
   `INSERT INTO items
      SELECT i, (i - 1) / 2 + 1,
             'SKU-' || lpad(((i * 131) % 100000)::text, 5, '0'),
             1 + i % 5,
             ((i * 53) % 10000) / 100.0
-       FROM generate_series(1, ${6 * n}) i`,
+       FROM generate_series(1::bigint, ${6 * n}) i`,
   // Two distinct tags per user: t1 = u % 50 + 1, t2 = t1 shifted by 1..49.
   `INSERT INTO user_tags
      SELECT u, t FROM generate_series(1, ${n}) u,
