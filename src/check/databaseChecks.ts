@@ -15,7 +15,7 @@ import { type TableInfo, tablesOf } from "../source/postgres/catalog.js"
 import { quoteIdent } from "../source/postgres/documentSql.js"
 import { checkWalLevel } from "../source/postgres/replicationSetup.js"
 import { slotProblem } from "../source/postgres/setupProblems.js"
-import { classify, queryRows } from "../source/postgres/sqlErrors.js"
+import { queryRows } from "../source/postgres/sqlErrors.js"
 import { type Finding, finding } from "./CheckReport.js"
 
 type QueryError = SourceUnavailable | SourceMisconfigured

@@ -11,7 +11,6 @@ import {
   checkIndexCatalog,
   checkPublishedTables,
   fittingKinds,
-  keyCompatibility,
   scalarCompatibility
 } from "../../../src/check/catalogChecks.js"
 import type { Finding } from "../../../src/check/CheckReport.js"
