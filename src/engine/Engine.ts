@@ -145,23 +145,39 @@ export const run = (options: EngineOptions) =>
     )
 
     // Indexes with a backfill running: one at a time per index, startup seeding or reindex.
-    const seedingNow = yield* Ref.make<ReadonlySet<string>>(new Set())
-    const exclusively = <A, E, R>(index: string, seed: Effect.Effect<A, E, R>) =>
-      Effect.flatMap(
-        Ref.modify(seedingNow, (set): [boolean, ReadonlySet<string>] => set.has(index) ? [false, set] : [true, new Set([...set, index])]),
-        (claimed) =>
-          claimed
-            ? seed.pipe(Effect.map(Option.some), Effect.ensuring(Ref.update(seedingNow, (set) => new Set([...set].filter((i) => i !== index)))))
-            : Effect.succeed(Option.none<A>())
-      )
+    // A reindex meeting a backfill that still reads rows is refused (409); one meeting a
+    // backfill whose rows are all durable waits for its swap instead, since by then the
+    // checkpoints and /status may say "seeded" and whoever acts on that must not be refused.
+    interface Claim {
+      readonly swapping: Ref.Ref<boolean>
+      readonly released: Deferred.Deferred<void>
+    }
+    const claims = yield* Ref.make<ReadonlyMap<string, Claim>>(new Map())
+    const exclusively = <A, E, R>(index: string, work: (swapping: Effect.Effect<void>) => Effect.Effect<A, E, R>) =>
+      Effect.gen(function*() {
+        const mine: Claim = { swapping: yield* Ref.make(false), released: yield* Deferred.make<void>() }
+        for (;;) {
+          const held = yield* Ref.modify(claims, (map): [Claim | undefined, ReadonlyMap<string, Claim>] => {
+            const current = map.get(index)
+            return current === undefined ? [undefined, new Map([...map, [index, mine]])] : [current, map]
+          })
+          if (held === undefined) break
+          if (!(yield* Ref.get(held.swapping))) return Option.none<A>()
+          yield* Deferred.await(held.released)
+        }
+        const release = Ref.update(claims, (map) => new Map([...map].filter(([name]) => name !== index))).pipe(
+          Effect.zipRight(Deferred.succeed(mine.released, undefined))
+        )
+        return yield* work(Ref.set(mine.swapping, true)).pipe(Effect.map(Option.some), Effect.ensuring(release))
+      })
     const backfillOptions = {
       chunkSize: options.backfillChunk ?? 1000,
       concurrency: options.backfillConcurrency ?? 3,
       quarantine
     }
     /** A backfill, then the index's generations as they stand after it (seeded, swapped in). */
-    const seed = (plan: IndexPlan, into: ReadonlyArray<SinkIndex>) =>
-      backfill(plan, into, backfillOptions).pipe(
+    const seed = (plan: IndexPlan, into: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>
+      backfill(plan, into, { ...backfillOptions, swapping }).pipe(
         Effect.zipRight(refreshIndexStatus(plan, into.map((t) => ({ ...t, serving: true })))),
         Effect.tapError((error) => status.failed(error.message))
       )
@@ -187,14 +203,14 @@ export const run = (options: EngineOptions) =>
      * too — its rows may predate the gap, and on a database restored elsewhere its versions
      * may be higher than anything the new one will write.
      */
-    const rebuildAfterGap = (plan: IndexPlan, unseeded: ReadonlyArray<SinkIndex>) =>
+    const rebuildAfterGap = (plan: IndexPlan, unseeded: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>
       Effect.gen(function*() {
         yield* Effect.logWarning(
           "the replication slot is new but this index was synced before: changes made meanwhile were never streamed; rebuilding it into a new generation"
         )
         const fresh = yield* sink.reindex(plan, { discardBuilding: true })
         const rebuilt = new Set(fresh.map((t) => t.sink))
-        yield* seed(plan, [...fresh, ...unseeded.filter((t) => !rebuilt.has(t.sink))])
+        yield* seed(plan, [...fresh, ...unseeded.filter((t) => !rebuilt.has(t.sink))], swapping)
       })
 
     const seeding = Effect.gen(function*() {
@@ -207,8 +223,8 @@ export const run = (options: EngineOptions) =>
       yield* Effect.forEach(plans, (plan) => {
         const mine = pending.filter((t) => t.index === plan.name)
         const syncedBefore = progress.some((p) => p.target.index === plan.name && (p.checkpoint.seeded || p.checkpoint.cursor !== null))
-        if (!source.resumes && syncedBefore) return exclusively(plan.name, rebuildAfterGap(plan, mine)).pipe(Effect.annotateLogs("index", plan.name))
-        return mine.length === 0 ? Effect.void : exclusively(plan.name, seed(plan, mine))
+        if (!source.resumes && syncedBefore) return exclusively(plan.name, (swapping) => rebuildAfterGap(plan, mine, swapping)).pipe(Effect.annotateLogs("index", plan.name))
+        return mine.length === 0 ? Effect.void : exclusively(plan.name, (swapping) => seed(plan, mine, swapping))
       }, { concurrency: "unbounded", discard: true })
     })
 
@@ -219,11 +235,11 @@ export const run = (options: EngineOptions) =>
         if (plan === undefined) {
           return yield* new ReindexRefused({ index: command.index, reason: "no enabled index has that name" })
         }
-        const started = yield* exclusively(plan.name, Effect.gen(function*() {
+        const started = yield* exclusively(plan.name, (swapping) => Effect.gen(function*() {
           const fresh = yield* sink.reindex(plan)
           yield* Deferred.succeed(command.accepted, fresh.map((t) => t.generation))
           yield* Effect.logInfo(`reindexing into ${fresh.map((t) => t.generation).join(", ") || "no generation"}`)
-          if (fresh.length > 0) yield* seed(plan, fresh)
+          if (fresh.length > 0) yield* seed(plan, fresh, swapping)
         }))
         if (Option.isNone(started)) {
           return yield* new ReindexRefused({ index: command.index, reason: "it is being seeded already; retry once that is done" })

@@ -34,6 +34,8 @@ export interface BackfillOptions {
   readonly concurrency: number
   /** Where skipped rejections are recorded. */
   readonly quarantine: (rejection: Rejection) => Effect.Effect<void>
+  /** Run once every chunk is durable, before the swap: what remains is short and cannot be refused. */
+  readonly swapping?: Effect.Effect<void>
 }
 
 const sameKey = (a: KeyValues | null, b: KeyValues | null) =>
@@ -119,6 +121,7 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
       return rows
     })
     const rows = yield* retryTransient("seeding", pass)
+    if (options.swapping !== undefined) yield* options.swapping
 
     // Swapped in before it is recorded seeded: a stop between the two seeds it again
     // (from its last cursor: at once) and the idempotent swap finishes what it began.

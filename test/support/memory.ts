@@ -5,7 +5,7 @@
  * lands in one ordered journal. The sink keeps versions the way OpenSearch's external
  * versioning does: a write older than what a document holds is ignored.
  */
-import { Effect, Layer, Queue, Ref, Stream } from "effect"
+import { Deferred, Effect, Layer, Queue, Ref, Stream } from "effect"
 import { type Checkpoint, CheckpointStoreTag } from "../../src/checkpoint/CheckpointStore.js"
 import { SinkUnavailable, SourceUnavailable } from "../../src/errors.js"
 import { encodeDocumentId } from "../../src/schema/documentId.js"
@@ -23,6 +23,7 @@ export type JournalEntry =
   | { readonly step: "write"; readonly sinks: ReadonlyArray<string>; readonly operations: ReadonlyArray<WriteOperation> }
   | { readonly step: "seed"; readonly generation: string; readonly operations: ReadonlyArray<WriteOperation> }
   | { readonly step: "refresh" }
+  | { readonly step: "swap"; readonly generation: string }
   | { readonly step: "keys"; readonly after: string | null; readonly upTo: string | null }
   | { readonly step: "ack"; readonly lsn: bigint }
 
@@ -54,6 +55,10 @@ export interface MemoryWorld {
   readonly checkpoints: Ref.Ref<ReadonlyMap<string, Checkpoint>>
   /** The position the source has been acked to. */
   readonly acked: Ref.Ref<bigint>
+  /** When set, swapping a seeded generation in waits for it (after journaling the swap). */
+  readonly swapGate: Ref.Ref<Deferred.Deferred<void> | undefined>
+  /** The generation number of `items` that the next reindex builds. */
+  readonly nextGeneration: Ref.Ref<number>
 }
 
 export const makeWorld = Effect.gen(function*() {
@@ -68,7 +73,9 @@ export const makeWorld = Effect.gen(function*() {
     insertsPerKeyRead: yield* Ref.make(0),
     poison: yield* Ref.make<ReadonlySet<string>>(new Set()),
     checkpoints: yield* Ref.make<ReadonlyMap<string, Checkpoint>>(new Map()),
-    acked: yield* Ref.make(0n)
+    acked: yield* Ref.make(0n),
+    swapGate: yield* Ref.make<Deferred.Deferred<void> | undefined>(undefined),
+    nextGeneration: yield* Ref.make(2)
   }
   return world
 })
@@ -168,8 +175,15 @@ export const layers = (world: MemoryWorld) =>
       seed: (target, operations) =>
         apply(world, target.sink, operations).pipe(Effect.tap(() => record(world, { step: "seed", generation: target.generation, operations }))),
       refresh: () => record(world, { step: "refresh" }),
-      reindex: () => Effect.succeed([]),
-      seeded: () => Effect.void,
+      reindex: (plan) =>
+        Ref.getAndUpdate(world.nextGeneration, (n) => n + 1).pipe(
+          Effect.map((n): ReadonlyArray<SinkIndex> => [{ sink: "memory", index: plan.name, generation: `${plan.name}_${n}`, serving: false }])
+        ),
+      seeded: (target) =>
+        record(world, { step: "swap", generation: target.generation }).pipe(
+          Effect.zipRight(Ref.get(world.swapGate)),
+          Effect.flatMap((gate) => (gate === undefined ? Effect.void : Deferred.await(gate)))
+        ),
       referencing: () => Effect.succeed([]),
       truncate: (_sinks, index) =>
         Ref.update(world.index, (current) => (index === "items" ? new Map() : current))
