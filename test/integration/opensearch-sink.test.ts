@@ -233,6 +233,9 @@ describe("OpenSearch sink", () => {
       // Refreshed every 1 s: set it off so only an explicit refresh shows writes.
       const generation = (targets[0] as SinkIndex).generation
       yield* json("PUT", `/${generation}/_settings`, { index: { refresh_interval: "-1" } })
+      // A scheduled refresh already running when the interval changed can still land after
+      // the writes below; an explicit refresh waits for it (refreshes on a shard are serial).
+      yield* json("POST", `/${generation}/_refresh`)
       yield* sink.write(["primary"], [upsert("items", "1", `{"id":1}`)])
       yield* sink.write(["primary"], [upsert("items", "2", `{"id":2}`)])
       const alias = convenienceAliasName(prefix, "items")
