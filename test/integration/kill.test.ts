@@ -96,7 +96,8 @@ describe("SIGKILL", () => {
             await d.sql("INSERT INTO items VALUES ($1, 'ins', $2) ON CONFLICT (id) DO UPDATE SET qty = items.qty + 1", [id, round])
             break
           case 1:
-            await d.sql("UPDATE items SET name = 'upd ' || $2::int, qty = qty * 2 WHERE id = $1", [id, round])
+            // Kept below 2^31: a row updated often must not overflow its int column.
+            await d.sql("UPDATE items SET name = 'upd ' || $2::int, qty = qty % 1000000 * 2 WHERE id = $1", [id, round])
             break
           default:
             await d.sql("DELETE FROM items WHERE id = $1", [id])
