@@ -146,7 +146,11 @@ export class Flusso {
     const privatePort = await freePort()
     mkdirSync(logDir, { recursive: true })
     const logFile = path.join(logDir, `${deployment.label}.log`)
+    // BENCH_NODE_ARGS: node options for each flusso process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+    // (node refuses those, and V8 heap flags, in NODE_OPTIONS).
+    const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "")
     const args = [
+      ...nodeArgs,
       cliPath(root),
       "run",
       "--config",

@@ -536,7 +536,7 @@ export const Prefix = Schema.String.pipe(
 )
 
 export const BatchConfig = Schema.Struct({
-  maxChanges: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 256 }),
+  maxChanges: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1024 }),
   maxDelayMs: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 50 })
 })
 
@@ -552,7 +552,7 @@ export const FlussoConfig = Schema.Struct({
   onError: Schema.optionalWith(Schema.Literal("stop", "skip"), { default: () => "stop" as const }),
   prefix: Schema.optionalWith(Prefix, { default: () => "" }),
   server: Schema.optionalWith(ServerConfig, { default: () => ({ publicAddress: "127.0.0.1:9464", privateAddress: "127.0.0.1:9465" }) }),
-  batch: Schema.optionalWith(BatchConfig, { default: () => ({ maxChanges: 256, maxDelayMs: 50 }) })
+  batch: Schema.optionalWith(BatchConfig, { default: () => ({ maxChanges: 1024, maxDelayMs: 50 }) })
 }).annotations({
   title: "flusso config",
   description: "A flusso deployment: the PostgreSQL source, the sinks and the indexes kept in step."

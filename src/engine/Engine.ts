@@ -15,7 +15,7 @@
  * command). What happens is recorded in `Status` and the metrics; the engine never knows
  * who reads them.
  */
-import { Deferred, Duration, Effect, Exit, Metric, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { Chunk, Deferred, Duration, Effect, Exit, Metric, Option, Queue, Ref, Schedule, Stream } from "effect"
 import { type Checkpoint, CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
 import { Quarantine } from "../quarantine/Quarantine.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
@@ -107,12 +107,15 @@ export const run = (options: EngineOptions) =>
         Effect.annotateLogs({ index: rejection.index, sink: rejection.sink })
       )
 
+    // A chunk at a time, as the source hands them on: per-event effects cost more than the events.
     const capture = source.changes.pipe(
-      Stream.runForEach((event) =>
-        (isRowChange(event)
-          ? Metric.increment(Metrics.changesCaptured).pipe(Effect.zipRight(Metric.increment(Metrics.changesInFlight)))
-          : Effect.void).pipe(Effect.zipRight(Queue.offer(queue, event)))
-      )
+      Stream.runForEachChunk((events) => {
+        const changes = Chunk.reduce(events, 0, (n, event) => isRowChange(event) ? n + 1 : n)
+        return Metric.incrementBy(Metrics.changesCaptured, changes).pipe(
+          Effect.zipRight(Metric.incrementBy(Metrics.changesInFlight, changes)),
+          Effect.zipRight(Queue.offerAll(queue, events))
+        )
+      })
     )
 
     // Live batches, overlapping (pipeline.ts); each settled one recorded.

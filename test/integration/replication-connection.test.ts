@@ -5,7 +5,7 @@
  * - `confirm(lsn)` makes the server record exactly `lsn` (the library's `acknowledge` adds 1);
  * - the library never confirms by itself (its timer would confirm received, unflushed data);
  * - `drained()` reads the library's private flow-control queue: false while a handler
- *   waits, true once everything received was handled;
+ *   waits, true once everything received was handled; `backlog()` its length;
  * - a waiting handler pauses the socket, and `close()` still ends the connection at once.
  */
 import pg from "pg"
@@ -120,5 +120,40 @@ describe("replication connection (pg-logical-replication adapter)", () => {
     await waitFor("a handler to wait", async () => (messages.some((m) => m.tag === "insert") ? true : undefined))
     await connection.close()
     await waitFor("the walsender to go", async () => ((await walsenderActive()) ? undefined : true), 10_000)
+  }, 30_000)
+
+  it("backlog() counts the messages received behind a waiting handler, and is 0 once they are handled", async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const messages: Array<Pgoutput.Message> = []
+    let inserts = 0
+    const connection = ReplicationConnection.open({ connectionString: db.url, application_name: "contract" }, db.name, "p", {
+      onStart: () => undefined,
+      onMessage: async (message) => {
+        messages.push(message)
+        // Well inside the first read of a 5000-row transaction: what that read holds after it waits.
+        if (message.tag === "insert" && ++inserts === 100) await gate
+      },
+      onKeepalive: () => undefined,
+      onEnd: () => undefined
+    })
+    try {
+      await waitFor("streaming", async () => ((await walsenderActive()) ? true : undefined))
+      expect(connection.backlog()).toBe(0)
+      await query("INSERT INTO t SELECT generate_series(1, 5000)")
+      await waitFor("the 100th insert to wait", async () => (inserts === 100 ? true : undefined))
+      const behind = await waitFor("messages queued behind it", async () => (connection.backlog() > 0 ? connection.backlog() : undefined))
+      // The rest of the transaction waits in the backlog.
+      expect(messages.filter((m) => m.tag === "insert")).toHaveLength(100)
+      expect(messages.some((m) => m.tag === "commit")).toBe(false)
+      expect(behind).toBeGreaterThan(0)
+      release()
+      await waitFor("the commit", async () => (messages.some((m) => m.tag === "commit") ? true : undefined))
+      await waitFor("drained", async () => (connection.drained() ? true : undefined))
+      expect(connection.backlog()).toBe(0)
+      expect(messages.filter((m) => m.tag === "insert")).toHaveLength(5000)
+    } finally {
+      await connection.close()
+    }
   }, 30_000)
 })

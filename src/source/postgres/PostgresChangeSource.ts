@@ -97,7 +97,8 @@ export const make = (options: PostgresChangeSourceOptions) =>
         publication: options.source.publication,
         acked,
         streaming,
-        bufferSize: 4096,
+        chunkSize: 256,
+        bufferSize: 16,
         statusIntervalMs: options.statusIntervalMs ?? 1000
       }),
       resumes: !slot.created,

@@ -8,7 +8,7 @@
  * - `acknowledge(lsn)` reports `lsn + 1`: `confirm(lsn)` sends `lsn − 1`, so the server
  *   records exactly `lsn` (a commit's end; one more would skip an adjacent transaction);
  * - with `flowControl` it queues messages and pauses the socket while our handler awaits:
- *   back-pressure, but whether that queue is drained is only in its private fields;
+ *   back-pressure, but that queue (how long, whether drained) is only in its private fields;
  * - a handler that throws makes it skip the message: handlers must not throw;
  * - it never reconnects, and a failure leaves `isStop()` false: the stream reconnects;
  * - relation columns get a type parser here that keeps the text Postgres sent.
@@ -44,6 +44,8 @@ export interface ReplicationConnection {
   readonly confirm: (lsn: bigint) => Promise<void>
   /** Whether every message received so far was handed to `onMessage` and handled. */
   readonly drained: () => boolean
+  /** Messages received and waiting for `onMessage` (not counting the one being handled). */
+  readonly backlog: () => number
   /** Closes the connection at once (its socket is destroyed, paused or not). */
   readonly close: () => Promise<void>
 }
@@ -65,6 +67,9 @@ export const open = (
     ended = true
     handlers.onEnd(cause)
   }
+  // Private: if the library renames it, `drained` stays false (no idle acks) and `backlog` 0
+  // (each message handed on alone) — slower, never wrong.
+  const messageQueue = (): unknown => Reflect.get(service, "_messageQueue")
   service.on("data", (_lsn: string, message: Pgoutput.Message) => handlers.onMessage(message))
   service.on("heartbeat", (lsn: string, _timestamp: number, shouldRespond: boolean) =>
     handlers.onKeepalive(parseLsn(lsn), shouldRespond))
@@ -79,9 +84,12 @@ export const open = (
       if (lsn > 0n) await service.acknowledge(formatLsn(lsn - 1n)).catch(() => false)
     },
     drained: () => {
-      const queued: unknown = Reflect.get(service, "_messageQueue")
-      const processing: unknown = Reflect.get(service, "_processing")
-      return Array.isArray(queued) && queued.length === 0 && processing === false
+      const queued = messageQueue()
+      return Array.isArray(queued) && queued.length === 0 && Reflect.get(service, "_processing") === false
+    },
+    backlog: () => {
+      const queued = messageQueue()
+      return Array.isArray(queued) ? queued.length : 0
     },
     close: () => {
       ended = true

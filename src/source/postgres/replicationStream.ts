@@ -9,7 +9,7 @@
  * while the socket is paused, or the server would time us out), and a watch for a server
  * shutting down, which must never wait on us (below).
  */
-import { Effect, Ref, Schedule, Stream } from "effect"
+import { Chunk, Effect, Ref, Schedule, Stream } from "effect"
 import type { ClientConfig } from "pg"
 import pg from "pg"
 import type { Pgoutput } from "pg-logical-replication"
@@ -56,7 +56,9 @@ export interface ReplicationOptions {
   readonly acked: Ref.Ref<bigint>
   /** Set while a connection streams. */
   readonly streaming: Ref.Ref<boolean>
-  /** Events buffered between the socket and the consumer before the socket pauses. */
+  /** Events handed on at once, at most (fewer when no more have arrived). */
+  readonly chunkSize: number
+  /** Chunks buffered between the socket and the consumer before the socket pauses. */
   readonly bufferSize: number
   /** How often a standby status update is sent (below wal_sender_timeout / 2). */
   readonly statusIntervalMs: number
@@ -116,6 +118,8 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
       // The latest keepalive asked for a position we have not confirmed.
       let replyRequested = false
       let failed = false
+      // Events decoded and not yet emitted.
+      const pending: Array<SourceEvent> = []
 
       const connection: ReplicationConnection.ReplicationConnection = yield* Effect.acquireRelease(
         Effect.sync(() =>
@@ -125,11 +129,17 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
               if (message.tag === "begin") {
                 inTransaction = true
                 origin = { xid: message.xid, commitLsn: message.commitLsn === null ? 0n : parseLsn(message.commitLsn) }
-                return
+              } else {
+                if (message.tag === "commit") inTransaction = false
+                const event = eventOf(message, origin)
+                if (event !== undefined) pending.push(event)
               }
-              if (message.tag === "commit") inTransaction = false
-              const event = eventOf(message, origin)
-              if (event !== undefined) await emit.single(event)
+              // Handed on in chunks: one emit per message costs more than decoding it. Nothing
+              // is held back once the library's queue is empty, so whenever the connection is
+              // drained (see onKeepalive) every event received has been emitted.
+              if (pending.length >= options.chunkSize || (pending.length > 0 && connection.backlog() === 0)) {
+                await emit.chunk(Chunk.unsafeFromArray(pending.splice(0)))
+              }
             },
             onKeepalive: (walEnd, shouldRespond) => {
               // Only between transactions and with nothing still queued in the library is

@@ -73,7 +73,7 @@ describe("compileLock / lockText", () => {
       onError: "stop",
       prefix: "",
       server: { publicAddress: "127.0.0.1:9464" },
-      batch: { maxChanges: 256, maxDelayMs: 50 }
+      batch: { maxChanges: 1024, maxDelayMs: 50 }
     })
     const text = lockText(lock)
     expect(text.endsWith("}\n")).toBe(true)
