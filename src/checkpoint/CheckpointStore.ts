@@ -19,4 +19,5 @@ export interface CheckpointStore {
   readonly markSeeded: (target: SinkIndex) => Effect.Effect<void, SinkError>
 }
 
-export class CheckpointStoreTag extends Context.Tag("flusso/CheckpointStore")<CheckpointStoreTag, CheckpointStore>() {}
+/** The service tag: the interface and its tag share the name, as in Effect's own packages. */
+export const CheckpointStore: Context.Tag<CheckpointStore, CheckpointStore> = Context.GenericTag<CheckpointStore>("flusso/CheckpointStore")

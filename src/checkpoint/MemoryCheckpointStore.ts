@@ -4,8 +4,8 @@
  */
 import { Effect, Layer, Ref } from "effect"
 import type { SinkIndex } from "../sink/Sink.js"
-import { CheckpointStoreTag } from "./CheckpointStore.js"
-import type { Checkpoint, CheckpointStore } from "./CheckpointStore.js"
+import { CheckpointStore } from "./CheckpointStore.js"
+import type { Checkpoint } from "./CheckpointStore.js"
 
 const unseeded: Checkpoint = { seeded: false, cursor: null }
 
@@ -24,4 +24,4 @@ export const make: Effect.Effect<CheckpointStore> = Effect.map(
   }
 )
 
-export const layer: Layer.Layer<CheckpointStoreTag> = Layer.effect(CheckpointStoreTag, make)
+export const layer: Layer.Layer<CheckpointStore> = Layer.effect(CheckpointStore, make)

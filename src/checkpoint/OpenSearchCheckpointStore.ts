@@ -17,8 +17,8 @@ import { createIndexIfMissing } from "../sink/opensearch/indexLifecycle.js"
 import { checkpointId, metaIndexName } from "../sink/opensearch/names.js"
 import { call, decodeBody, pathPart } from "../sink/opensearch/request.js"
 import type { SinkIndex } from "../sink/Sink.js"
-import { CheckpointStoreTag } from "./CheckpointStore.js"
-import type { Checkpoint, CheckpointStore } from "./CheckpointStore.js"
+import { CheckpointStore } from "./CheckpointStore.js"
+import type { Checkpoint } from "./CheckpointStore.js"
 import * as MemoryCheckpointStore from "./MemoryCheckpointStore.js"
 
 /** Strict, like every index flusso owns: a stray field is a bug to surface, not to store. */
@@ -163,5 +163,5 @@ export const make = (
     return store
   })
 
-export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<CheckpointStoreTag> =>
-  Layer.scoped(CheckpointStoreTag, make(sinks, prefix))
+export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<CheckpointStore> =>
+  Layer.scoped(CheckpointStore, make(sinks, prefix))

@@ -16,11 +16,11 @@
  * who reads them.
  */
 import { Chunk, Deferred, Duration, Effect, Exit, Metric, Option, Queue, Ref, Schedule, Stream } from "effect"
-import { type Checkpoint, CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
+import { type Checkpoint, CheckpointStore } from "../checkpoint/CheckpointStore.js"
 import { Quarantine } from "../quarantine/Quarantine.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
-import { ChangeSourceTag, type SourceEvent } from "../source/ChangeSource.js"
-import { type Rejection, type SinkIndex, SinkTag } from "../sink/Sink.js"
+import { ChangeSource, type SourceEvent } from "../source/ChangeSource.js"
+import { type Rejection, type SinkIndex, Sink } from "../sink/Sink.js"
 import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
 import { backfill } from "./backfill.js"
@@ -67,9 +67,9 @@ const recordBatch = (outcome: BatchOutcome) =>
 
 export const run = (options: EngineOptions) =>
   Effect.gen(function*() {
-    const source = yield* ChangeSourceTag
-    const sink = yield* SinkTag
-    const checkpoints = yield* CheckpointStoreTag
+    const source = yield* ChangeSource
+    const sink = yield* Sink
+    const checkpoints = yield* CheckpointStore
     const status = yield* Status
     const quarantineStore = yield* Quarantine
     const plans = options.indexes.filter((p) => p.enabled)

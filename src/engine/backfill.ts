@@ -15,12 +15,12 @@
  * (`Sink.seeded`) and marked seeded.
  */
 import { Clock, Effect, Metric, Option, Stream } from "effect"
-import { CheckpointStoreTag } from "../checkpoint/CheckpointStore.js"
+import { CheckpointStore } from "../checkpoint/CheckpointStore.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
-import { ChangeSourceTag } from "../source/ChangeSource.js"
-import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
-import { type Rejection, type SinkIndex, SinkTag } from "../sink/Sink.js"
+import { ChangeSource } from "../source/ChangeSource.js"
+import { DocumentBuilder } from "../source/DocumentBuilder.js"
+import { type Rejection, type SinkIndex, Sink } from "../sink/Sink.js"
 import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
 import { handleRejections } from "./rejections.js"
@@ -43,10 +43,10 @@ const sameKey = (a: KeyValues | null, b: KeyValues | null) =>
 
 export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, options: BackfillOptions) =>
   Effect.gen(function*() {
-    const source = yield* ChangeSourceTag
-    const builder = yield* DocumentBuilderTag
-    const checkpoints = yield* CheckpointStoreTag
-    const sink = yield* SinkTag
+    const source = yield* ChangeSource
+    const builder = yield* DocumentBuilder
+    const checkpoints = yield* CheckpointStore
+    const sink = yield* Sink
     const status = yield* Status
     const plans = new Map([[plan.name, plan]])
 

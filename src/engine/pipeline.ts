@@ -34,9 +34,9 @@ import { Chunk, Deferred, Duration, Effect, Queue, Stream } from "effect"
 import type { EngineError } from "../errors.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
-import { ChangeSourceTag, type Change, type SourceEvent } from "../source/ChangeSource.js"
-import { DocumentBuilderTag } from "../source/DocumentBuilder.js"
-import { type Rejection, SinkTag, type WriteOperation } from "../sink/Sink.js"
+import { ChangeSource, type Change, type SourceEvent } from "../source/ChangeSource.js"
+import { DocumentBuilder } from "../source/DocumentBuilder.js"
+import { type Rejection, Sink, type WriteOperation } from "../sink/Sink.js"
 import { Status } from "../status/Status.js"
 import { handleRejections } from "./rejections.js"
 import { isTransient, retryTransient } from "./transient.js"
@@ -114,7 +114,7 @@ const addAll = (into: Map<string, Set<string>>, index: string, ids: Iterable<str
 /** Every root key of an index, as document ids. */
 const allDocumentIds = (plan: IndexPlan) =>
   Effect.gen(function*() {
-    const source = yield* ChangeSourceTag
+    const source = yield* ChangeSource
     const ids: Array<string> = []
     let after: KeyValues | null = null
     while (true) {
@@ -128,9 +128,9 @@ const allDocumentIds = (plan: IndexPlan) =>
 
 export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: PipelineOptions) =>
   Effect.gen(function*() {
-    const source = yield* ChangeSourceTag
-    const builder = yield* DocumentBuilderTag
-    const sink = yield* SinkTag
+    const source = yield* ChangeSource
+    const builder = yield* DocumentBuilder
+    const sink = yield* Sink
     const status = yield* Status
     const { plans, sinks } = options
 

@@ -110,4 +110,5 @@ export interface Sink {
   readonly referencing: (index: string, refs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, SinkError>
 }
 
-export class SinkTag extends Context.Tag("flusso/Sink")<SinkTag, Sink>() {}
+/** The service tag: the interface and its tag share the name, as in Effect's own packages. */
+export const Sink: Context.Tag<Sink, Sink> = Context.GenericTag<Sink>("flusso/Sink")

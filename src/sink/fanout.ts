@@ -7,8 +7,7 @@
 import { Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { SinkError } from "../errors.js"
-import { SinkTag } from "./Sink.js"
-import type { Sink } from "./Sink.js"
+import { Sink } from "./Sink.js"
 
 export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
   const owner = new Map<string, Sink>()
@@ -74,5 +73,5 @@ export const make = (members: ReadonlyArray<Sink>): Effect.Effect<Sink> => {
 /** The fan-out of sinks built in one scope (e.g. `OpenSearchSink.make(...)`, `StdoutSink.make(...)`). */
 export const layer = <R>(
   members: ReadonlyArray<Effect.Effect<Sink, SinkError, R>>
-): Layer.Layer<SinkTag, SinkError, Exclude<R, Scope.Scope>> =>
-  Layer.scoped(SinkTag, Effect.flatMap(Effect.all(members), make))
+): Layer.Layer<Sink, SinkError, Exclude<R, Scope.Scope>> =>
+  Layer.scoped(Sink, Effect.flatMap(Effect.all(members), make))

@@ -105,4 +105,5 @@ export interface KeyRange {
   readonly limit: number
 }
 
-export class ChangeSourceTag extends Context.Tag("flusso/ChangeSource")<ChangeSourceTag, ChangeSource>() {}
+/** The service tag: the interface and its tag share the name, as in Effect's own packages. */
+export const ChangeSource: Context.Tag<ChangeSource, ChangeSource> = Context.GenericTag<ChangeSource>("flusso/ChangeSource")

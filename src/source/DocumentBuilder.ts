@@ -50,4 +50,5 @@ export interface DocumentBuilder {
   readonly build: (plan: IndexPlan, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<BuiltDocument>, SourceError>
 }
 
-export class DocumentBuilderTag extends Context.Tag("flusso/DocumentBuilder")<DocumentBuilderTag, DocumentBuilder>() {}
+/** The service tag: the interface and its tag share the name, as in Effect's own packages. */
+export const DocumentBuilder: Context.Tag<DocumentBuilder, DocumentBuilder> = Context.GenericTag<DocumentBuilder>("flusso/DocumentBuilder")

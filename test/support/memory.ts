@@ -6,14 +6,14 @@
  * versioning does: a write older than what a document holds is ignored.
  */
 import { Deferred, Effect, Layer, Queue, Ref, Stream } from "effect"
-import { type Checkpoint, CheckpointStoreTag } from "../../src/checkpoint/CheckpointStore.js"
+import { type Checkpoint, CheckpointStore } from "../../src/checkpoint/CheckpointStore.js"
 import { SinkUnavailable, SourceUnavailable } from "../../src/errors.js"
 import { encodeDocumentId } from "../../src/schema/documentId.js"
 import type { IndexPlan } from "../../src/schema/IndexPlan.js"
 import { planIndex } from "../../src/schema/planIndex.js"
-import { ChangeSourceTag, type Origin, type SourceEvent } from "../../src/source/ChangeSource.js"
-import { DocumentBuilderTag } from "../../src/source/DocumentBuilder.js"
-import { type Rejection, type SinkIndex, SinkTag, type WriteOperation } from "../../src/sink/Sink.js"
+import { ChangeSource, type Origin, type SourceEvent } from "../../src/source/ChangeSource.js"
+import { DocumentBuilder } from "../../src/source/DocumentBuilder.js"
+import { type Rejection, type SinkIndex, Sink, type WriteOperation } from "../../src/sink/Sink.js"
 import * as Quarantine from "../../src/quarantine/Quarantine.js"
 import * as Status from "../../src/status/Status.js"
 
@@ -112,7 +112,7 @@ export const layers = (world: MemoryWorld) =>
   Layer.mergeAll(
     Status.layer,
     Quarantine.layerMemory,
-    Layer.succeed(ChangeSourceTag, {
+    Layer.succeed(ChangeSource, {
       changes: Stream.fromQueue(world.events),
       resumes: true,
       describePosition: (position) => String(position),
@@ -147,7 +147,7 @@ export const layers = (world: MemoryWorld) =>
         return top === undefined ? null : [String(top)]
       }))
     }),
-    Layer.succeed(DocumentBuilderTag, {
+    Layer.succeed(DocumentBuilder, {
       awaitVisible: (xids) => record(world, { step: "visible", xids }),
       resolve: (changes) =>
         Effect.sync(() => {
@@ -167,7 +167,7 @@ export const layers = (world: MemoryWorld) =>
           Effect.map((rows) => ids.map((id) => ({ id, json: rows.get(id) ?? null })))
         )
     }),
-    Layer.succeed(SinkTag, {
+    Layer.succeed(Sink, {
       names: ["memory"],
       ensureIndexes: (plans) =>
         Effect.succeed(plans.map((p): SinkIndex => ({ sink: "memory", index: p.name, generation: `${p.name}_1`, serving: true }))),
@@ -188,7 +188,7 @@ export const layers = (world: MemoryWorld) =>
       truncate: (_sinks, index) =>
         Ref.update(world.index, (current) => (index === "items" ? new Map() : current))
     }),
-    Layer.succeed(CheckpointStoreTag, {
+    Layer.succeed(CheckpointStore, {
       get: (t) => Ref.get(world.checkpoints).pipe(Effect.map((m) => m.get(t.generation) ?? { seeded: false, cursor: null })),
       saveCursor: (t, cursor) =>
         Ref.update(world.checkpoints, (m) => new Map(m).set(t.generation, { seeded: m.get(t.generation)?.seeded ?? false, cursor })),

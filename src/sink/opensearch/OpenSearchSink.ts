@@ -14,8 +14,8 @@ import type { SinkError } from "../../errors.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import { REFS_FIELD } from "../../schema/mapping.js"
 import { keepTopLevelMembers } from "../jsonText.js"
-import { SinkTag } from "../Sink.js"
-import type { Rejection, Sink, SinkIndex, WriteOperation } from "../Sink.js"
+import { Sink } from "../Sink.js"
+import type { Rejection, SinkIndex, WriteOperation } from "../Sink.js"
 import { bulkWrite } from "./bulk.js"
 import type { BulkAction } from "./bulk.js"
 import { makeClient } from "./client.js"
@@ -373,5 +373,5 @@ export const make = (
     return sink
   })
 
-export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<SinkTag> =>
-  Layer.scoped(SinkTag, make(sinks, prefix))
+export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<Sink> =>
+  Layer.scoped(Sink, make(sinks, prefix))

@@ -7,8 +7,8 @@
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { ResolvedStdoutSink } from "../../config/ResolvedConfig.js"
 import { reindent, singleLine, topLevelKeyCount } from "../jsonText.js"
-import { SinkTag } from "../Sink.js"
-import type { Sink, SinkIndex, WriteOperation } from "../Sink.js"
+import { Sink } from "../Sink.js"
+import type { SinkIndex, WriteOperation } from "../Sink.js"
 
 export const ENVELOPE_VERSION = 1
 
@@ -96,5 +96,5 @@ export const make = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = 
     return sink
   })
 
-export const layer = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = processStdout): Layer.Layer<SinkTag> =>
-  Layer.effect(SinkTag, make(sinks, output))
+export const layer = (sinks: ReadonlyArray<ResolvedStdoutSink>, output: Output = processStdout): Layer.Layer<Sink> =>
+  Layer.effect(Sink, make(sinks, output))

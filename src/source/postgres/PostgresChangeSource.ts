@@ -9,7 +9,7 @@ import type { ResolvedSource } from "../../config/ResolvedConfig.js"
 import { SourceMisconfigured } from "../../errors.js"
 import type { KeyValues } from "../../schema/documentId.js"
 import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
-import { type ChangeSource, ChangeSourceTag } from "../ChangeSource.js"
+import { ChangeSource } from "../ChangeSource.js"
 import { tablesOf } from "./catalog.js"
 import { clientConfig } from "./connection.js"
 import { lastKeyStatement, snapshotStatement } from "./documentSql.js"
@@ -115,4 +115,4 @@ export const make = (options: PostgresChangeSourceOptions) =>
   })
 
 /** Requires the read pool and the catalog (`PgDatabase.layer`, `PgDatabase.catalogLayer`). */
-export const layer = (options: PostgresChangeSourceOptions) => Layer.effect(ChangeSourceTag, make(options))
+export const layer = (options: PostgresChangeSourceOptions) => Layer.effect(ChangeSource, make(options))

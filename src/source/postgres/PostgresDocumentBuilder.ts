@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Either, Layer, Schema } from "effect"
 import { decodeDocumentId, encodeDocumentId } from "../../schema/documentId.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
-import { type BuiltDocument, type DocumentBuilder, DocumentBuilderTag } from "../DocumentBuilder.js"
+import { type BuiltDocument, DocumentBuilder } from "../DocumentBuilder.js"
 import { documentStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
 import { compile, resolve as resolveChanges } from "./resolution.js"
@@ -63,4 +63,4 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
   })
 
 /** Requires the read pool and the catalog (`PgDatabase.layer`, `PgDatabase.catalogLayer`). */
-export const layer = (plans: ReadonlyArray<IndexPlan>) => Layer.effect(DocumentBuilderTag, make(plans))
+export const layer = (plans: ReadonlyArray<IndexPlan>) => Layer.effect(DocumentBuilder, make(plans))

@@ -8,8 +8,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Queue, Ref, Schedule } from "effect"
 import { run } from "../../../src/engine/Engine.js"
-import { DocumentBuilderTag } from "../../../src/source/DocumentBuilder.js"
-import { SinkTag } from "../../../src/sink/Sink.js"
+import { DocumentBuilder } from "../../../src/source/DocumentBuilder.js"
+import { Sink } from "../../../src/sink/Sink.js"
 import { commit, itemsPlan, layers, makeWorld, type MemoryWorld, rowChange } from "../../support/memory.js"
 
 type Step =
@@ -31,7 +31,7 @@ const note = (probe: Probe, step: Step) => Ref.update(probe.steps, (s) => [...s,
 /** The memory ports, with the sink's writes timed and slowed and the builder's resolution steered. */
 const probed = (world: MemoryWorld, probe: Probe) => {
   const base = layers(world)
-  const sink = Layer.effect(SinkTag, Effect.map(SinkTag, (memory) => ({
+  const sink = Layer.effect(Sink, Effect.map(Sink, (memory) => ({
     ...memory,
     write: (sinks: ReadonlyArray<string>, operations: Parameters<typeof memory.write>[1]) => {
       const ids = operations.map((o) => o.id)
@@ -46,7 +46,7 @@ const probed = (world: MemoryWorld, probe: Probe) => {
     truncate: (sinks: ReadonlyArray<string>, index: string) =>
       note(probe, { step: "truncate" }).pipe(Effect.zipRight(memory.truncate(sinks, index)))
   })))
-  const builder = Layer.effect(DocumentBuilderTag, Effect.map(DocumentBuilderTag, (memory) => ({
+  const builder = Layer.effect(DocumentBuilder, Effect.map(DocumentBuilder, (memory) => ({
     ...memory,
     resolve: (changes: Parameters<typeof memory.resolve>[0]) =>
       Effect.map(memory.resolve(changes), (resolution) => {
