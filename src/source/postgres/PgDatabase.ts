@@ -8,7 +8,7 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Effect, Layer } from "effect"
 import { Pool } from "pg"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
-import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
+import { type SourceError, SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import { checkIndexAgainstCatalog, readTable, tablesOf, type TableInfo } from "./catalog.js"
 import { clientConfig } from "./connection.js"
@@ -63,8 +63,7 @@ export const loadTables = (
 /** The catalog of every table the enabled indexes read, read and checked once for the source and the builder. */
 export class PgCatalog extends Context.Tag("flusso/PgCatalog")<PgCatalog, Catalog>() {}
 
-/** Requires the read pool (`layer`). */
-export const catalogLayer = (plans: ReadonlyArray<IndexPlan>) =>
+export const catalogLayer = (plans: ReadonlyArray<IndexPlan>): Layer.Layer<PgCatalog, SourceError, SqlClient> =>
   Layer.effect(
     PgCatalog,
     Effect.flatMap(SqlClient, (sql) => loadTables(sql, plans.filter((p) => p.enabled))).pipe(

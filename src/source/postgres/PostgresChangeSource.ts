@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer, Ref, Schema } from "effect"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
-import { SourceMisconfigured } from "../../errors.js"
+import { type SourceError, SourceMisconfigured } from "../../errors.js"
 import type { KeyValues } from "../../schema/documentId.js"
 import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import { ChangeSource } from "../ChangeSource.js"
@@ -114,5 +114,5 @@ export const make = (options: PostgresChangeSourceOptions) =>
     return source
   })
 
-/** Requires the read pool and the catalog (`PgDatabase.layer`, `PgDatabase.catalogLayer`). */
-export const layer = (options: PostgresChangeSourceOptions) => Layer.effect(ChangeSource, make(options))
+export const layer = (options: PostgresChangeSourceOptions): Layer.Layer<ChangeSource, SourceError, SqlClient | PgCatalog> =>
+  Layer.effect(ChangeSource, make(options))

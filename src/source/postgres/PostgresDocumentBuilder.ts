@@ -5,6 +5,7 @@
  */
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Either, Layer, Schema } from "effect"
+import type { SourceError } from "../../errors.js"
 import { decodeDocumentId, encodeDocumentId } from "../../schema/documentId.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import { type BuiltDocument, DocumentBuilder } from "../DocumentBuilder.js"
@@ -62,5 +63,5 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
     return builder
   })
 
-/** Requires the read pool and the catalog (`PgDatabase.layer`, `PgDatabase.catalogLayer`). */
-export const layer = (plans: ReadonlyArray<IndexPlan>) => Layer.effect(DocumentBuilder, make(plans))
+export const layer = (plans: ReadonlyArray<IndexPlan>): Layer.Layer<DocumentBuilder, SourceError, SqlClient | PgCatalog> =>
+  Layer.effect(DocumentBuilder, make(plans))
