@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: build, typecheck, then every test under test/ (unit + integration) against a real
+# `npm test`: build, typecheck, lint, then every test under test/ (unit + integration) against a real
 # PostgreSQL and OpenSearch. Nothing is ever skipped for want of a service: if the
 # services cannot be had the run fails (with CI=true or without).
 #
@@ -37,7 +37,9 @@ npm run build >&2 || { echo "test: build FAILED" >&2; exit 1; }
 status=0
 echo "test: typecheck (tsc --noEmit)" >&2
 npx tsc --noEmit -p tsconfig.json || { status=1; echo "test: typecheck FAILED (running the tests anyway)" >&2; }
+echo "test: lint (npm run lint: no floating promises, no any, no unchecked casts in src/)" >&2
+npm run --silent lint || { status=1; echo "test: lint FAILED (running the tests anyway)" >&2; }
 npx vitest run "$@" || status=1
 # vitest's summary above is the last thing printed on success.
-[ "$status" -eq 0 ] || echo "test: FAILED (see the typecheck and vitest output above)" >&2
+[ "$status" -eq 0 ] || echo "test: FAILED (see the typecheck, lint and vitest output above)" >&2
 exit "$status"

@@ -27,7 +27,6 @@ const cli = Command.make("flusso").pipe(
   Command.run({ name: "flusso", version: VERSION })
 )
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g
 const plain = (args: ReadonlyArray<unknown>) => args.map((arg) => (typeof arg === "string" ? arg.replace(ANSI, "") : arg))
 
@@ -36,8 +35,8 @@ const withPlainText = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Console.consoleWith((console) =>
     Effect.withConsole(effect, {
       ...console,
-      log: (...args) => console.log(...(process.stdout.isTTY === true ? args : plain(args))),
-      error: (...args) => console.error(...(process.stderr.isTTY === true ? args : plain(args)))
+      log: (...args: ReadonlyArray<unknown>) => console.log(...(process.stdout.isTTY === true ? args : plain(args))),
+      error: (...args: ReadonlyArray<unknown>) => console.error(...(process.stderr.isTTY === true ? args : plain(args)))
     })
   )
 

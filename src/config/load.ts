@@ -79,9 +79,9 @@ const mapRequire = (flusso: string): void => {
   const marker = `namespace=${NAMESPACE}`
   Reflect.set(Module, "_resolveFilename", function (this: unknown, request: unknown, parent: unknown, ...rest: ReadonlyArray<unknown>) {
     const from = Predicate.isRecord(parent) ? parent["filename"] : undefined
-    return request === "flusso" && typeof from === "string" && (from.includes(marker) || configFiles.has(from))
-      ? flusso
-      : Reflect.apply(resolveFilename, this, [request, parent, ...rest])
+    if (request === "flusso" && typeof from === "string" && (from.includes(marker) || configFiles.has(from))) return flusso
+    const resolved: unknown = Reflect.apply(resolveFilename, this, [request, parent, ...rest])
+    return resolved
   })
 }
 
