@@ -56,10 +56,23 @@ pg_up() {
     as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$STATE/pg/initdb.log" 2>&1 \
       || { tail -20 "$STATE/pg/initdb.log" >&2; die "initdb failed (log: $STATE/pg/initdb.log)"; }
   fi
-  port=$(free_port 15432 15499)
-  as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/pg/server.log" -w -t 60 start -o \
-    "-p $port -k $STATE/pg -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40 -c max_connections=300 -c wal_sender_timeout=60s -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    >/dev/null 9>&- || { tail -20 "$STATE/pg/server.log" >&2; die "PostgreSQL did not start (log: $STATE/pg/server.log)"; }
+  # Another services.sh (a test's dedicated PostgreSQL) may take the free port we found
+  # before we bind it: then the next free one is tried.
+  local from=15432 attempt seen
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port "$from" 15499)
+    seen=0
+    [ -f "$STATE/pg/server.log" ] && seen=$(wc -l <"$STATE/pg/server.log")
+    if as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/pg/server.log" -w -t 60 start -o \
+      "-p $port -k $STATE/pg -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40 -c max_connections=300 -c wal_sender_timeout=60s -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      >/dev/null 9>&-; then
+      break
+    fi
+    awk -v seen="$seen" 'NR > seen && /Address already in use/ { found = 1 } END { exit !found }' "$STATE/pg/server.log" \
+      && [ "$attempt" -lt 5 ] || { tail -20 "$STATE/pg/server.log" >&2; die "PostgreSQL did not start (log: $STATE/pg/server.log)"; }
+    log "port $port was taken before PostgreSQL bound it; trying another"
+    from=$((port + 1))
+  done
   echo "$port" >"$STATE/pg/port"
   log "PostgreSQL 15 on 127.0.0.1:$port"
 }
