@@ -83,7 +83,7 @@ describe("differential: OpenSearch equals the SQL oracle after random DML", () =
         const identity = identityDdl(mode, makeRandom(seed ^ 0x5eed))
         await d.sql(`${DDL}\n${identity.sql}`)
         const workload = await makeWorkload(d.db.url, random)
-        const config = d.config(INDEXES, { batch: { maxChanges: random.pick([16, 64, 256]), maxDelayMs: random.pick([5, 20]) } })
+        const config = d.config(INDEXES, { batch: { maxChanges: random.pick([16, 64, 256, 1024]), maxDelayMs: random.pick([5, 20]) } })
         /** Writes the schema and every statement run to test/.tmp, replayable with psql; returns the path. */
         const dump = () => {
           const file = path.join(TMP, `differential-${seed}-${mode}.sql`)
