@@ -7,7 +7,7 @@
  */
 import { Effect, Layer } from "effect"
 import type { Queue } from "effect"
-import * as OpenSearchCheckpointStore from "./checkpoint/OpenSearchCheckpointStore.js"
+import * as OpenSearchCheckpointStore from "./sink/opensearch/OpenSearchCheckpointStore.js"
 import type { ResolvedConfig, ResolvedOpenSearchSink, ResolvedStdoutSink } from "./config/ResolvedConfig.js"
 import * as Engine from "./engine/Engine.js"
 import type { EngineCommand } from "./engine/EngineCommand.js"

@@ -5,7 +5,8 @@
  * change or a reindex seeds it, the one being built — set by `ensureIndexes` and
  * `reindex`, narrowed by `seeded`, so the engine names logical indexes only. A document's
  * refs (`REFS_FIELD`) are split off into the generation's hidden companion index, where
- * `referencing` searches them.
+ * `referencing` searches them. The same clusters' meta index keeps the checkpoints
+ * (`OpenSearchCheckpointStore.ts`): one backend, one module family.
  */
 import { Effect, Layer, Ref } from "effect"
 import type { Scope } from "effect"
