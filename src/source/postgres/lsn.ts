@@ -3,11 +3,9 @@
  * bigint so comparisons and arithmetic are exact.
  */
 export const parseLsn = (text: string): bigint => {
-  const [hi, lo] = text.split("/")
-  if (hi === undefined || lo === undefined || !/^[0-9A-Fa-f]+$/.test(hi) || !/^[0-9A-Fa-f]+$/.test(lo)) {
-    throw new Error(`not an LSN: ${text}`)
-  }
-  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`)
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(text)
+  if (match === null) throw new Error(`not an LSN: ${text}`)
+  return (BigInt(`0x${match[1] ?? "0"}`) << 32n) + BigInt(`0x${match[2] ?? "0"}`)
 }
 
 export const formatLsn = (lsn: bigint): string =>
