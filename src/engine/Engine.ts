@@ -27,6 +27,7 @@ import { backfill } from "./backfill.js"
 import { type EngineCommand, type Reindex, ReindexRefused } from "./EngineCommand.js"
 import { type BatchOutcome, livePipeline } from "./pipeline.js"
 import { retryTransient } from "./transient.js"
+import * as TruncationFence from "./truncationFence.js"
 
 export interface EngineOptions {
   readonly indexes: ReadonlyArray<IndexPlan>
@@ -99,6 +100,7 @@ export const run = (options: EngineOptions) =>
       ).pipe(Effect.orElse(() => Effect.void))
 
     const queue = yield* Queue.bounded<SourceEvent>(Math.max(1024, options.batch.maxChanges * 8))
+    const fence = yield* TruncationFence.make
     const quarantine = (rejection: Rejection) =>
       quarantineStore.record(rejection).pipe(
         Effect.catchAll((error) => Effect.logWarning(`could not record the quarantined document durably: ${error.message}`)),
@@ -125,7 +127,8 @@ export const run = (options: EngineOptions) =>
       batch: options.batch,
       ...(options.builds !== undefined ? { builds: options.builds } : {}),
       ...(options.writes !== undefined ? { writes: options.writes } : {}),
-      quarantine
+      quarantine,
+      fence
     }).pipe(
       Stream.runForEach((outcome) =>
         Effect.all([
@@ -176,7 +179,8 @@ export const run = (options: EngineOptions) =>
     const backfillOptions = {
       chunkSize: options.backfillChunk ?? 1000,
       concurrency: options.backfillConcurrency ?? 3,
-      quarantine
+      quarantine,
+      fence
     }
     /** A backfill, then the index's generations as they stand after it (seeded, swapped in). */
     const seed = (plan: IndexPlan, into: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>

@@ -25,6 +25,7 @@ import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
 import { handleRejections } from "./rejections.js"
 import { retryTransient } from "./transient.js"
+import type { TruncationFence } from "./truncationFence.js"
 import { writeOperation } from "./writeOperation.js"
 
 export interface BackfillOptions {
@@ -36,6 +37,8 @@ export interface BackfillOptions {
   readonly quarantine: (rejection: Rejection) => Effect.Effect<void>
   /** Run once every chunk is durable, before the swap: what remains is short and cannot be refused. */
   readonly swapping?: Effect.Effect<void>
+  /** Keeps a chunk read before a TRUNCATE of the root table from landing after it. */
+  readonly fence: TruncationFence
 }
 
 const sameKey = (a: KeyValues | null, b: KeyValues | null) =>
@@ -76,11 +79,20 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
 
     const seedChunk = (keys: ReadonlyArray<KeyValues>) =>
       Effect.gen(function*() {
+        const epoch = yield* options.fence.epoch(plan.name)
         const built = yield* builder.build(plan, keys.map(encodeDocumentId))
         yield* Metric.incrementBy(Metric.tagged(Metrics.documentsBuilt, "index", plan.name), built.length)
         const operations = built.map((doc) => writeOperation(plan.name, doc, version))
-        const rejections = yield* Effect.forEach(targets, (target) => sink.seed(target, operations), { concurrency: "unbounded" })
-        yield* handleRejections(rejections.flat(), plans, options.quarantine)
+        const written = yield* options.fence.writeSince(
+          plan.name,
+          epoch,
+          Effect.forEach(targets, (target) => sink.seed(target, operations), { concurrency: "unbounded" })
+        )
+        if (Option.isNone(written)) {
+          yield* Effect.logDebug(`dropped a chunk of ${keys.length} rows read before the root table was truncated`)
+        } else {
+          yield* handleRejections(written.value.flat(), plans, options.quarantine)
+        }
         return keys
       })
 

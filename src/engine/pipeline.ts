@@ -40,6 +40,7 @@ import { type Rejection, Sink, type WriteOperation } from "../sink/Sink.js"
 import { Status } from "../status/Status.js"
 import { handleRejections } from "./rejections.js"
 import { isTransient, retryTransient } from "./transient.js"
+import type { TruncationFence } from "./truncationFence.js"
 import { writeOperation } from "./writeOperation.js"
 
 export interface PipelineOptions {
@@ -53,6 +54,8 @@ export interface PipelineOptions {
   readonly writes?: number
   /** Where skipped rejections are recorded. */
   readonly quarantine: (rejection: Rejection) => Effect.Effect<void>
+  /** A root-table truncate goes through it, so no seeding chunk read before it lands after it. */
+  readonly fence: TruncationFence
 }
 
 /** What one settled batch did, for the metrics and the status. */
@@ -206,7 +209,7 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
         // A truncated root table empties its index before this batch writes current state.
         for (const index of truncated) {
           yield* Effect.logWarning(`root table truncated: removing every document`).pipe(Effect.annotateLogs("index", index))
-          yield* sink.truncate(sinks, index)
+          yield* options.fence.truncating(index, sink.truncate(sinks, index))
         }
         // A truncated related table changes every document that read it: rebuild them all.
         for (const index of resolution.rebuild) {

@@ -26,6 +26,7 @@ export type JournalEntry =
   | { readonly step: "swap"; readonly generation: string }
   | { readonly step: "keys"; readonly after: string | null; readonly upTo: string | null }
   | { readonly step: "ack"; readonly lsn: bigint }
+  | { readonly step: "truncate"; readonly index: string }
 
 export const itemsPlan: IndexPlan = planIndex("items", {
   table: "items",
@@ -59,6 +60,8 @@ export interface MemoryWorld {
   readonly swapGate: Ref.Ref<Deferred.Deferred<void> | undefined>
   /** The generation number of `items` that the next reindex builds. */
   readonly nextGeneration: Ref.Ref<number>
+  /** When set, a build waits for it after reading its rows (and journaling the build). */
+  readonly buildGate: Ref.Ref<Deferred.Deferred<void> | undefined>
 }
 
 export const makeWorld = Effect.gen(function*() {
@@ -75,7 +78,8 @@ export const makeWorld = Effect.gen(function*() {
     checkpoints: yield* Ref.make<ReadonlyMap<string, Checkpoint>>(new Map()),
     acked: yield* Ref.make(0n),
     swapGate: yield* Ref.make<Deferred.Deferred<void> | undefined>(undefined),
-    nextGeneration: yield* Ref.make(2)
+    nextGeneration: yield* Ref.make(2),
+    buildGate: yield* Ref.make<Deferred.Deferred<void> | undefined>(undefined)
   }
   return world
 })
@@ -152,20 +156,25 @@ export const layers = (world: MemoryWorld) =>
       resolve: (changes) =>
         Effect.sync(() => {
           const ids = new Set<string>()
+          const truncated = new Set<string>()
           for (const change of changes) {
+            if (change._tag === "TableTruncated" && change.tables.includes("public.items")) truncated.add("items")
             if (change._tag !== "RowChange") continue
             for (const row of [change.new, change.old]) {
               const id = row?.["id"]
               if (typeof id === "string") ids.add(encodeDocumentId([id]))
             }
           }
-          return { documents: new Map([["items", ids]]), references: new Map(), truncated: new Set<string>(), rebuild: new Set<string>() }
+          return { documents: new Map([["items", ids]]), references: new Map(), truncated, rebuild: new Set<string>() }
         }),
       build: (_plan, ids) =>
-        record(world, { step: "build", ids }).pipe(
-          Effect.zipRight(Ref.get(world.rows)),
-          Effect.map((rows) => ids.map((id) => ({ id, json: rows.get(id) ?? null })))
-        )
+        Effect.gen(function*() {
+          const rows = yield* Ref.get(world.rows)
+          yield* record(world, { step: "build", ids })
+          const gate = yield* Ref.get(world.buildGate)
+          if (gate !== undefined) yield* Deferred.await(gate)
+          return ids.map((id) => ({ id, json: rows.get(id) ?? null }))
+        })
     }),
     Layer.succeed(Sink, {
       names: ["memory"],
@@ -186,7 +195,9 @@ export const layers = (world: MemoryWorld) =>
         ),
       referencing: () => Effect.succeed([]),
       truncate: (_sinks, index) =>
-        Ref.update(world.index, (current) => (index === "items" ? new Map() : current))
+        Ref.update(world.index, (current) => (index === "items" ? new Map() : current)).pipe(
+          Effect.zipRight(record(world, { step: "truncate", index }))
+        )
     }),
     Layer.succeed(CheckpointStore, {
       get: (t) => Ref.get(world.checkpoints).pipe(Effect.map((m) => m.get(t.generation) ?? { seeded: false, cursor: null })),
