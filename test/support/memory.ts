@@ -5,7 +5,7 @@
  * lands in one ordered journal. The sink keeps versions the way OpenSearch's external
  * versioning does: a write older than what a document holds is ignored.
  */
-import { Deferred, Effect, Layer, Queue, Ref, Stream } from "effect"
+import { Deferred, Effect, Layer, Queue, Ref, Schedule, Stream } from "effect"
 import { type Checkpoint, CheckpointStore } from "../../src/checkpoint/CheckpointStore.js"
 import { SinkUnavailable, SourceUnavailable } from "../../src/errors.js"
 import { encodeDocumentId } from "../../src/schema/documentId.js"
@@ -219,3 +219,15 @@ export const rowChange = (op: "insert" | "update" | "delete", id: number, origin
 })
 
 export const commit = (lsn: bigint): SourceEvent => ({ _tag: "TransactionCommitted", lsn, commitTime: new Date(0) })
+
+/** `n` rows of `items`, ids 1…n. */
+export const rows = (n: number): ReadonlyMap<string, string> =>
+  new Map(Array.from({ length: n }, (_, i) => [String(i + 1), `{"id":${i + 1}}`]))
+
+/** `effect` again until its value passes `check`, for at most 5 s (then the test dies). */
+export const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
+  effect.pipe(
+    Effect.filterOrFail(check, () => new Error("condition not reached")),
+    Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.upTo("5 seconds"))),
+    Effect.orDie
+  )

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Metric, Queue, Ref, Schedule } from "effect"
+import { Effect, Exit, Fiber, Metric, Queue, Ref } from "effect"
 import { run } from "../../../src/engine/Engine.js"
 import { documentsQuarantined } from "../../../src/status/metrics.js"
 import type { IndexPlan } from "../../../src/schema/IndexPlan.js"
-import { commit, itemsPlan, type JournalEntry, layers, makeWorld, type MemoryWorld, rowChange } from "../../support/memory.js"
+import { commit, itemsPlan, type JournalEntry, layers, makeWorld, type MemoryWorld, rowChange, eventually } from "../../support/memory.js"
 
 const start = (world: MemoryWorld, plan: IndexPlan = itemsPlan, skipBackfill = true, maxChanges = 1000) =>
   run({ indexes: [plan], batch: { maxChanges, maxDelayMs: 20 }, skipBackfill, backfillChunk: 1000 }).pipe(
@@ -12,13 +12,6 @@ const start = (world: MemoryWorld, plan: IndexPlan = itemsPlan, skipBackfill = t
   )
 
 /** Polls until `check` holds (fails the test after ~5 s). */
-const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
-  effect.pipe(
-    Effect.filterOrFail(check, () => new Error("condition not reached")),
-    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("5 seconds"))),
-    Effect.orDie
-  )
-
 const acks = (journal: ReadonlyArray<JournalEntry>) => journal.flatMap((e) => (e.step === "ack" ? [e.lsn] : []))
 const writtenIds = (entry: JournalEntry) => (entry.step === "write" ? entry.operations.map((o) => o.id) : [])
 const rows = (n: number, from = 1) => new Map(Array.from({ length: n }, (_, i) => [String(i + from), `{"id":${i + from}}`]))

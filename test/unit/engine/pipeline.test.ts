@@ -6,11 +6,11 @@
  * the sink is slowed for chosen documents so the order of completion is forced.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Queue, Ref, Schedule } from "effect"
+import { Effect, Fiber, Layer, Queue, Ref } from "effect"
 import { run } from "../../../src/engine/Engine.js"
 import { DocumentBuilder } from "../../../src/source/DocumentBuilder.js"
 import { Sink } from "../../../src/sink/Sink.js"
-import { commit, itemsPlan, layers, makeWorld, type MemoryWorld, rowChange } from "../../support/memory.js"
+import { commit, itemsPlan, layers, makeWorld, type MemoryWorld, rowChange, eventually } from "../../support/memory.js"
 
 type Step =
   | { readonly step: "write start" | "write end"; readonly ids: ReadonlyArray<string> }
@@ -70,13 +70,6 @@ const start = (world: MemoryWorld, probe: Probe) => {
     Effect.fork
   )
 }
-
-const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
-  effect.pipe(
-    Effect.filterOrFail(check, () => new Error("condition not reached")),
-    Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.upTo("5 seconds"))),
-    Effect.orDie
-  )
 
 /** The steps so far, and the position the source was acknowledged to. */
 const stepsWithAcks = (world: MemoryWorld, probe: Probe) =>

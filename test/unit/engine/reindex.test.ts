@@ -4,12 +4,10 @@
  * in the checkpoints or /status acts on it).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Queue, Ref, Schedule } from "effect"
+import { Deferred, Effect, Exit, Fiber, Queue, Ref } from "effect"
 import { run } from "../../../src/engine/Engine.js"
 import * as EngineCommand from "../../../src/engine/EngineCommand.js"
-import { itemsPlan, layers, makeWorld, type MemoryWorld } from "../../support/memory.js"
-
-const rows = (n: number) => new Map(Array.from({ length: n }, (_, i) => [String(i + 1), `{"id":${i + 1}}`]))
+import { itemsPlan, layers, makeWorld, type MemoryWorld, eventually, rows } from "../../support/memory.js"
 
 /** The engine seeding `items` at start, reading reindex commands from the returned queue. */
 const start = (world: MemoryWorld) =>
@@ -21,13 +19,6 @@ const start = (world: MemoryWorld) =>
     )
     return { commands, fiber }
   })
-
-const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
-  effect.pipe(
-    Effect.filterOrFail(check, () => new Error("condition not reached")),
-    Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.upTo("5 seconds"))),
-    Effect.orDie
-  )
 
 describe("reindex beside a backfill", () => {
   it.live("waits for a backfill that is swapping in (its rows durable, the checkpoint saying seeded), then builds", () =>

@@ -4,20 +4,11 @@
  * TRUNCATE committed must not land after it (nothing would remove those rows again).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Option, Queue, Ref, Schedule } from "effect"
+import { Deferred, Effect, Fiber, Option, Queue, Ref } from "effect"
 import { run } from "../../../src/engine/Engine.js"
 import * as TruncationFence from "../../../src/engine/truncationFence.js"
 import type { SourceEvent } from "../../../src/source/ChangeSource.js"
-import { commit, itemsPlan, layers, makeWorld } from "../../support/memory.js"
-
-const rows = (n: number) => new Map(Array.from({ length: n }, (_, i) => [String(i + 1), `{"id":${i + 1}}`]))
-
-const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
-  effect.pipe(
-    Effect.filterOrFail(check, () => new Error("condition not reached")),
-    Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.upTo("5 seconds"))),
-    Effect.orDie
-  )
+import { commit, itemsPlan, layers, makeWorld, eventually, rows } from "../../support/memory.js"
 
 const truncateItems: SourceEvent = { _tag: "TableTruncated", xid: 2, commitLsn: 5n, tables: ["public.items"] }
 
