@@ -551,8 +551,9 @@ export const FlussoConfig = Schema.Struct({
   indexes: Schema.optionalWith(Schema.Record({ key: Identifier, value: IndexConfig }), { default: () => ({}) }),
   onError: Schema.optionalWith(Schema.Literal("stop", "skip"), { default: () => "stop" as const }),
   prefix: Schema.optionalWith(Prefix, { default: () => "" }),
-  server: Schema.optionalWith(ServerConfig, { default: () => ({ publicAddress: "127.0.0.1:9464", privateAddress: "127.0.0.1:9465" }) }),
-  batch: Schema.optionalWith(BatchConfig, { default: () => ({ maxChanges: 1024, maxDelayMs: 50 }) })
+  // Left out whole: the defaults of each key, stated once above.
+  server: Schema.optionalWith(ServerConfig, { default: () => Schema.decodeSync(ServerConfig)({}) }),
+  batch: Schema.optionalWith(BatchConfig, { default: () => Schema.decodeSync(BatchConfig)({}) })
 }).annotations({
   title: "flusso config",
   description: "A flusso deployment: the PostgreSQL source, the sinks and the indexes kept in step."
