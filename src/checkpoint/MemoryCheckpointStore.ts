@@ -7,7 +7,7 @@ import type { SinkIndex } from "../sink/Sink.js"
 import { CheckpointStore } from "./CheckpointStore.js"
 import type { Checkpoint } from "./CheckpointStore.js"
 
-const unseeded: Checkpoint = { seeded: false, cursor: null }
+const unseeded: Checkpoint = { seeded: false, cursor: null, layout: null }
 
 const keyOf = (target: SinkIndex): string => `${target.sink}:${target.generation}`
 
@@ -19,7 +19,8 @@ export const make: Effect.Effect<CheckpointStore> = Effect.map(
     return {
       get: (target) => Effect.map(Ref.get(entries), (map) => map.get(keyOf(target)) ?? unseeded),
       saveCursor: (target, cursor) => update(target, (current) => ({ ...current, cursor })),
-      markSeeded: (target) => update(target, (current) => ({ ...current, seeded: true }))
+      markSeeded: (target) => update(target, (current) => ({ ...current, seeded: true })),
+      saveLayout: (target, layout) => update(target, (current) => ({ ...current, layout }))
     }
   }
 )

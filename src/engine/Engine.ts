@@ -24,6 +24,7 @@ import { type Rejection, type SinkIndex, Sink } from "../sink/Sink.js"
 import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
 import { backfill } from "./backfill.js"
+import * as LayoutWatch from "./layoutWatch.js"
 import { type EngineCommand, type Reindex, ReindexRefused } from "./EngineCommand.js"
 import { type BatchOutcome, livePipeline } from "./pipeline.js"
 import { retryTransient } from "./transient.js"
@@ -44,6 +45,8 @@ export interface EngineOptions {
   readonly writes?: number
   /** How often the slot's lag is read (default 15 s). */
   readonly lagPollSeconds?: number
+  /** How often the source's table layout (partitions) is compared with what the indexes were built from (default 2 s). */
+  readonly layoutPollSeconds?: number
   /** Requests read while the engine runs (`EngineCommand.reindex` sends one). */
   readonly commands?: Queue.Dequeue<EngineCommand>
 }
@@ -92,6 +95,12 @@ export const run = (options: EngineOptions) =>
         }))
       )
     for (const plan of plans) yield* describe(plan, progress.filter((p) => p.target.index === plan.name))
+    // Before anything is seeded: which indexes lost rows or gained them unstreamed since they were built.
+    const layouts = yield* LayoutWatch.make({ plans, source, checkpoints })
+    const layoutChanged = yield* layouts.atStart(progress.map(({ target, checkpoint }) => ({ target, layout: checkpoint.layout })))
+    /** New generations of an index, recorded as built from the source's layout now. */
+    const startGenerations = (plan: IndexPlan, options?: { readonly discardBuilding?: boolean }) =>
+      sink.reindex(plan, options).pipe(Effect.tap((fresh) => layouts.started(plan, fresh)))
     // What the status says of an index's generations, from its checkpoints now.
     const refreshIndexStatus = (plan: IndexPlan, current: ReadonlyArray<SinkIndex>) =>
       Effect.flatMap(
@@ -204,21 +213,20 @@ export const run = (options: EngineOptions) =>
         )
 
     /**
-     * A new replication slot while a sink holds what an earlier run seeded: changes between
-     * that run's last confirmation and now were never streamed, so the index is rebuilt into
-     * a new generation (the current one serves meanwhile). A partly built one is dropped
-     * too — its rows may predate the gap, and on a database restored elsewhere its versions
-     * may be higher than anything the new one will write.
+     * A rebuild into a new generation (the current one serves meanwhile) when changes were
+     * never streamed: a new replication slot while a sink holds what an earlier run seeded,
+     * or rows that came or went with a partition. A partly built generation is dropped too —
+     * its rows may predate the gap, and on a database restored elsewhere its versions may be
+     * higher than anything the new one will write.
      */
-    const rebuildAfterGap = (plan: IndexPlan, unseeded: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>
+    const rebuild = (plan: IndexPlan, why: string, unseeded: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>
       Effect.gen(function*() {
-        yield* Effect.logWarning(
-          "the replication slot is new but this index was synced before: changes made meanwhile were never streamed; rebuilding it into a new generation"
-        )
-        const fresh = yield* sink.reindex(plan, { discardBuilding: true })
+        yield* Effect.logWarning(`${why}; rebuilding it into a new generation`)
+        const fresh = yield* startGenerations(plan, { discardBuilding: true })
         const rebuilt = new Set(fresh.map((t) => t.sink))
         yield* seed(plan, [...fresh, ...unseeded.filter((t) => !rebuilt.has(t.sink))], swapping)
       })
+    const unstreamed = (reasons: ReadonlyArray<string>) => `rows changed without row events (${reasons.join("; ")})`
 
     const seeding = Effect.gen(function*() {
       const pending = progress.filter((p) => !p.checkpoint.seeded).map((p) => p.target)
@@ -230,7 +238,12 @@ export const run = (options: EngineOptions) =>
       yield* Effect.forEach(plans, (plan) => {
         const mine = pending.filter((t) => t.index === plan.name)
         const syncedBefore = progress.some((p) => p.target.index === plan.name && (p.checkpoint.seeded || p.checkpoint.cursor !== null))
-        if (!source.resumes && syncedBefore) return exclusively(plan.name, (swapping) => rebuildAfterGap(plan, mine, swapping)).pipe(Effect.annotateLogs("index", plan.name))
+        const gap = !source.resumes && syncedBefore
+          ? "the replication slot is new but this index was synced before: changes made meanwhile were never streamed"
+          : undefined
+        const moved = layoutChanged.get(plan.name)
+        const why = gap ?? (moved === undefined ? undefined : unstreamed(moved))
+        if (why !== undefined) return exclusively(plan.name, (swapping) => rebuild(plan, why, mine, swapping)).pipe(Effect.annotateLogs("index", plan.name))
         return mine.length === 0 ? Effect.void : exclusively(plan.name, (swapping) => seed(plan, mine, swapping))
       }, { concurrency: "unbounded", discard: true })
     })
@@ -243,7 +256,7 @@ export const run = (options: EngineOptions) =>
           return yield* new ReindexRefused({ index: command.index, reason: "no enabled index has that name" })
         }
         const started = yield* exclusively(plan.name, (swapping) => Effect.gen(function*() {
-          const fresh = yield* sink.reindex(plan)
+          const fresh = yield* startGenerations(plan)
           yield* Deferred.succeed(command.accepted, fresh.map((t) => t.generation))
           yield* Effect.logInfo(`reindexing into ${fresh.map((t) => t.generation).join(", ") || "no generation"}`)
           if (fresh.length > 0) yield* seed(plan, fresh, swapping)
@@ -266,6 +279,13 @@ export const run = (options: EngineOptions) =>
         Stream.runDrain
       )
 
+    // Partitions attached, detached, dropped or truncated: the index is rebuilt (layoutWatch.ts).
+    const watchLayout = layouts.watch(options.layoutPollSeconds ?? 2, (plan, reasons) =>
+      exclusively(plan.name, (swapping) => rebuild(plan, unstreamed(reasons), [], swapping)).pipe(
+        Effect.map(Option.isSome),
+        Effect.annotateLogs("index", plan.name)
+      ))
+
     yield* Effect.logInfo(`syncing ${plans.map((p) => p.name).join(", ") || "no index"} to ${sink.names.join(", ")}`)
-    yield* Effect.all([capture, worker, seeding, control, watchStream, watchLag], { concurrency: "unbounded", discard: true })
+    yield* Effect.all([capture, worker, seeding, control, watchStream, watchLag, watchLayout], { concurrency: "unbounded", discard: true })
   }).pipe(Effect.ensuring(Effect.flatMap(Status, (status) => status.stopped)))

@@ -91,6 +91,14 @@ export interface ChangeSource {
    * is flushed, and every other one commits at or after it.
    */
   readonly acknowledged: Effect.Effect<bigint>
+  /**
+   * The physical layout of an index's tables where rows can appear or vanish without a
+   * row event (PostgreSQL: the leaf partitions of partitioned tables), as text to record
+   * beside the index; null when none of its tables has one.
+   */
+  readonly layout: (plan: IndexPlan) => Effect.Effect<string | null, SourceError>
+  /** Why rows may have changed without being streamed between two layouts of `layout`; empty when nothing did. */
+  readonly layoutChanges: (before: string, after: string) => Effect.Effect<ReadonlyArray<string>, SourceError>
   /** Root keys of an index that are documents, in key order: after `after`, up to `upTo` (both when not null), at most `limit`. */
   readonly snapshotKeys: (plan: IndexPlan, range: KeyRange) => Effect.Effect<ReadonlyArray<KeyValues>, SourceError>
   /** The highest root key of the index's table now (document or not); null when it is empty. */

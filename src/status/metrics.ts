@@ -11,6 +11,12 @@ export const changesCaptured = Metric.counter("flusso_changes_captured_total", {
   incremental: true
 })
 
+/** Tagged `table`. */
+export const changesIgnored = Metric.counter("flusso_changes_ignored_total", {
+  description: "row changes streamed for a table no enabled index reads (the publication carries more than flusso needs)",
+  incremental: true
+})
+
 export const changesCommitted = Metric.counter("flusso_changes_committed_total", {
   description: "row changes whose documents are flushed and whose position is acknowledged",
   incremental: true

@@ -391,19 +391,19 @@ describe("OpenSearch checkpoint store", () => {
       const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
       const target: SinkIndex = { sink: "primary", index: "users", generation: `${prefix}users_abcd1234_1`, serving: true }
 
-      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: null })
+      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: null, layout: null })
       yield* store.saveCursor(target, ["41"])
-      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: ["41"] })
+      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: ["41"], layout: null })
       yield* store.saveCursor(target, ["tenant \"a\"", "42"])
-      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: ["tenant \"a\"", "42"] })
+      expect(yield* store.get(target)).toEqual({ seeded: false, cursor: ["tenant \"a\"", "42"], layout: null })
       yield* store.markSeeded(target)
-      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"] })
+      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"], layout: null })
 
       // Another generation is independent; a fresh store (a restart) reads the same state.
       const other = { ...target, generation: `${prefix}users_abcd1234_2` }
-      expect(yield* store.get(other)).toEqual({ seeded: false, cursor: null })
+      expect(yield* store.get(other)).toEqual({ seeded: false, cursor: null, layout: null })
       const restarted = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
-      expect(yield* restarted.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"] })
+      expect(yield* restarted.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"], layout: null })
 
       const meta = metaIndexName(prefix)
       const mapping = yield* json("GET", `/${meta}/_mapping`)
@@ -419,7 +419,7 @@ describe("OpenSearch checkpoint store", () => {
       const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
       const target: SinkIndex = { sink: "console", index: "users", generation: "users_abcd1234", serving: true }
       yield* store.markSeeded(target)
-      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: null })
+      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: null, layout: null })
       const meta = yield* raw("HEAD", `/${metaIndexName(prefix)}`)
       expect(meta.status).toBe(404)
     })
@@ -431,8 +431,8 @@ describe("OpenSearch checkpoint store", () => {
       const target: SinkIndex = { sink: "s", index: "i", generation: "g", serving: true }
       yield* store.saveCursor(target, ["1", "2"])
       yield* store.markSeeded(target)
-      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["1", "2"] })
-      expect(yield* store.get({ ...target, generation: "h" })).toEqual({ seeded: false, cursor: null })
+      expect(yield* store.get(target)).toEqual({ seeded: true, cursor: ["1", "2"], layout: null })
+      expect(yield* store.get({ ...target, generation: "h" })).toEqual({ seeded: false, cursor: null, layout: null })
     })
   )
 })

@@ -62,6 +62,8 @@ export interface MemoryWorld {
   readonly nextGeneration: Ref.Ref<number>
   /** When set, a build waits for it after reading its rows (and journaling the build). */
   readonly buildGate: Ref.Ref<Deferred.Deferred<void> | undefined>
+  /** The source's table layout (`ChangeSource.layout`); any change to it changed rows unstreamed. */
+  readonly layout: Ref.Ref<string | null>
 }
 
 export const makeWorld = Effect.gen(function*() {
@@ -79,7 +81,8 @@ export const makeWorld = Effect.gen(function*() {
     acked: yield* Ref.make(0n),
     swapGate: yield* Ref.make<Deferred.Deferred<void> | undefined>(undefined),
     nextGeneration: yield* Ref.make(2),
-    buildGate: yield* Ref.make<Deferred.Deferred<void> | undefined>(undefined)
+    buildGate: yield* Ref.make<Deferred.Deferred<void> | undefined>(undefined),
+    layout: yield* Ref.make<string | null>(null)
   }
   return world
 })
@@ -123,6 +126,8 @@ export const layers = (world: MemoryWorld) =>
       streaming: Effect.succeed(true),
       lag: Effect.succeed(0),
       estimateRows: () => Ref.get(world.rows).pipe(Effect.map((rows) => rows.size)),
+      layout: () => Ref.get(world.layout),
+      layoutChanges: (before, after) => Effect.succeed(before === after ? [] : [`layout ${before} became ${after}`]),
       ack: (lsn) => Ref.update(world.acked, (a) => (lsn > a ? lsn : a)).pipe(Effect.zipRight(record(world, { step: "ack", lsn }))),
       acknowledged: Ref.get(world.acked),
       snapshotKeys: (_plan, range) =>
@@ -200,11 +205,13 @@ export const layers = (world: MemoryWorld) =>
         )
     }),
     Layer.succeed(CheckpointStore, {
-      get: (t) => Ref.get(world.checkpoints).pipe(Effect.map((m) => m.get(t.generation) ?? { seeded: false, cursor: null })),
+      get: (t) => Ref.get(world.checkpoints).pipe(Effect.map((m) => m.get(t.generation) ?? { seeded: false, cursor: null, layout: null })),
       saveCursor: (t, cursor) =>
-        Ref.update(world.checkpoints, (m) => new Map(m).set(t.generation, { seeded: m.get(t.generation)?.seeded ?? false, cursor })),
+        Ref.update(world.checkpoints, (m) => new Map(m).set(t.generation, { seeded: m.get(t.generation)?.seeded ?? false, cursor, layout: m.get(t.generation)?.layout ?? null })),
       markSeeded: (t) =>
-        Ref.update(world.checkpoints, (m) => new Map(m).set(t.generation, { seeded: true, cursor: m.get(t.generation)?.cursor ?? null }))
+        Ref.update(world.checkpoints, (m) => new Map(m).set(t.generation, { seeded: true, cursor: m.get(t.generation)?.cursor ?? null, layout: m.get(t.generation)?.layout ?? null })),
+      saveLayout: (t, layout) =>
+        Ref.update(world.checkpoints, (m) => new Map(m).set(t.generation, { seeded: false, cursor: null, ...m.get(t.generation), layout }))
     })
   )
 

@@ -32,6 +32,8 @@ export const metaIndexMappings = {
     // JSON text of the key values; only ever read back whole, and a long composite key
     // must not hit the keyword term-length limit.
     cursor: { type: "keyword", index: false, doc_values: false },
+    // JSON text of the source's table layout (partitions); only ever read back whole.
+    layout: { type: "keyword", index: false, doc_values: false },
     updatedAt: { type: "date" }
   }
 } as const
@@ -41,7 +43,8 @@ const MetaDocument = Schema.Struct({
   _source: Schema.optional(
     Schema.Struct({
       seeded: Schema.optional(Schema.Boolean),
-      cursor: Schema.optional(Schema.NullOr(Schema.String))
+      cursor: Schema.optional(Schema.NullOr(Schema.String)),
+      layout: Schema.optional(Schema.NullOr(Schema.String))
     })
   )
 })
@@ -59,7 +62,10 @@ interface MetaCluster {
 
 export const documentId = (target: SinkIndex): string => checkpointId(target.sink, target.generation)
 
-/** Creates the meta index once per process (idempotent, so racing creators are fine). */
+/**
+ * Creates the meta index once per process (idempotent, so racing creators are fine); one
+ * made by an earlier version gets the fields added since (adding a field is idempotent).
+ */
 const ensureMetaIndex = (meta: MetaCluster, prefix: string): Effect.Effect<void, SinkError> =>
   Effect.flatMap(Ref.get(meta.ready), (ready) =>
     ready
@@ -67,7 +73,14 @@ const ensureMetaIndex = (meta: MetaCluster, prefix: string): Effect.Effect<void,
       : createIndexIfMissing({ client: meta.client, sink: meta.sink, prefix }, meta.index, {
           settings: { index: { number_of_shards: 1, number_of_replicas: meta.sink.numberOfReplicas } },
           mappings: metaIndexMappings
-        }).pipe(Effect.zipRight(Ref.set(meta.ready, true)))
+        }).pipe(
+          Effect.zipRight(call(meta.client, meta.sink, `update the mapping of ${meta.index}`, {
+            method: "PUT",
+            path: `/${pathPart(meta.index)}/_mapping`,
+            body: { properties: { layout: metaIndexMappings.properties.layout } }
+          })),
+          Effect.zipRight(Ref.set(meta.ready, true))
+        )
   )
 
 const decodeCursor = (meta: MetaCluster, text: string | null | undefined): Effect.Effect<KeyValues | null, SinkError> =>
@@ -98,9 +111,9 @@ const getCheckpoint = (meta: MetaCluster, target: SinkIndex): Effect.Effect<Chec
       doc.found && doc._source !== undefined
         ? Effect.map(
             decodeCursor(meta, doc._source.cursor),
-            (cursor): Checkpoint => ({ seeded: doc._source?.seeded ?? false, cursor })
+            (cursor): Checkpoint => ({ seeded: doc._source?.seeded ?? false, cursor, layout: doc._source?.layout ?? null })
           )
-        : Effect.succeed<Checkpoint>({ seeded: false, cursor: null })
+        : Effect.succeed<Checkpoint>({ seeded: false, cursor: null, layout: null })
     )
   )
 }
@@ -109,7 +122,7 @@ const getCheckpoint = (meta: MetaCluster, target: SinkIndex): Effect.Effect<Chec
 const upsertCheckpoint = (
   meta: MetaCluster,
   target: SinkIndex,
-  changes: { readonly seeded?: boolean; readonly cursor?: string }
+  changes: { readonly seeded?: boolean; readonly cursor?: string; readonly layout?: string }
 ): Effect.Effect<void, SinkError> =>
   Effect.gen(function* () {
     const updatedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
@@ -158,7 +171,9 @@ export const make = (
           () => memory.saveCursor(target, cursor)
         ),
       markSeeded: (target) =>
-        withMeta(target, (meta) => upsertCheckpoint(meta, target, { seeded: true }), () => memory.markSeeded(target))
+        withMeta(target, (meta) => upsertCheckpoint(meta, target, { seeded: true }), () => memory.markSeeded(target)),
+      saveLayout: (target, layout) =>
+        withMeta(target, (meta) => upsertCheckpoint(meta, target, { layout }), () => memory.saveLayout(target, layout))
     }
     return store
   })

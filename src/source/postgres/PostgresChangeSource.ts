@@ -4,12 +4,13 @@
  * reads a snapshot, so no commit falls between the snapshot and the stream.
  */
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Effect, Layer, Ref, Schema } from "effect"
+import { Effect, Layer, Metric, Ref, Schema, Stream } from "effect"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
 import { type SourceError, SourceMisconfigured } from "../../errors.js"
 import type { KeyValues } from "../../schema/documentId.js"
 import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
-import { ChangeSource } from "../ChangeSource.js"
+import * as Metrics from "../../status/metrics.js"
+import { ChangeSource, type SourceEvent } from "../ChangeSource.js"
 import { tablesOf } from "./catalog.js"
 import { clientConfig } from "./connection.js"
 import { lastKeyStatement, snapshotStatement } from "./documentSql.js"
@@ -17,7 +18,8 @@ import { PgCatalog } from "./PgDatabase.js"
 import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
 import { formatLsn } from "./lsn.js"
 import { replicationStream } from "./replicationStream.js"
-import { noPrimaryKey, rootIdentityProblem } from "./setupProblems.js"
+import { layoutChanges as partitionLayoutChanges, readLayout, relationTables } from "./partitions.js"
+import { noPrimaryKey, rootIdentityProblem, weakerPartitionsFix } from "./setupProblems.js"
 import { classify } from "./sqlErrors.js"
 
 export interface PostgresChangeSourceOptions {
@@ -40,11 +42,21 @@ export const make = (options: PostgresChangeSourceOptions) =>
       if (problem) return yield* new SourceMisconfigured(problem)
     }
     // Every table any index reads: a change anywhere may change a document.
-    const published = [...new Map(plans.flatMap(tablesOf).map((t) => [qualify(t), t])).values()]
-    for (const ref of published) {
+    const read = [...new Map(plans.flatMap(tablesOf).map((t) => [qualify(t), t])).values()]
+    for (const ref of read) {
       const table = tables.get(qualify(ref))
       if (table && table.replicaIdentity === "d" && table.primaryKey.length === 0) return yield* new SourceMisconfigured(noPrimaryKey(qualify(ref)))
+      if (table && table.weakerPartitions.length > 0) {
+        yield* Effect.logWarning(
+          `partitions ${table.weakerPartitions.join(", ")} of ${table.qualifiedTable} have a weaker REPLICA IDENTITY than the table: ` +
+            `their deletes carry less, so flusso traces them through the index; ${weakerPartitionsFix(table)}`
+        )
+      }
     }
+    const published = read.map((ref) => {
+      const table = tables.get(qualify(ref))
+      return { ...ref, partitioned: table?.partitioned ?? false, partition: table?.partition ?? false }
+    })
     yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
     const slot = yield* ensureSlot(sql, options.source.slot)
     const acked = yield* Ref.make(slot.confirmed)
@@ -79,8 +91,17 @@ export const make = (options: PostgresChangeSourceOptions) =>
       Effect.mapError((e) => classify(`reading the lag of slot ${options.source.slot}`, e))
     )
     const EstimateRow = Schema.Struct({ rows: Schema.NumberFromString })
+    // A partitioned table holds no rows itself: its estimate is its leaf partitions' (-1 each until analyzed).
     const estimateRows: ChangeSource["estimateRows"] = (plan) =>
-      sql.unsafe("SELECT c.reltuples::bigint::text AS rows FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2", [plan.schema, plan.table]).pipe(
+      sql.unsafe(
+        `SELECT CASE WHEN bool_or(l.reltuples < 0) THEN -1 ELSE sum(l.reltuples) END::bigint::text AS rows
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN LATERAL pg_partition_tree(c.oid) t ON t.isleaf
+           JOIN pg_class l ON l.oid = t.relid
+          WHERE n.nspname = $1 AND c.relname = $2
+         HAVING count(*) > 0`,
+        [plan.schema, plan.table]
+      ).pipe(
         Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(EstimateRow))(rows)),
         // -1: never vacuumed or analyzed, nothing known.
         Effect.map((rows) => {
@@ -89,6 +110,25 @@ export const make = (options: PostgresChangeSourceOptions) =>
         }),
         Effect.mapError((e) => classify(`estimating the rows of ${plan.qualifiedTable}`, e))
       )
+
+    // A change no index reads is counted, and said once per table: a publication carrying
+    // more than flusso needs is fine, a table flusso should read but does not is a bug to see.
+    const readNames = new Set(read.map(qualify))
+    const ignoredSeen = new Set<string>()
+    const ignore = (event: SourceEvent): Effect.Effect<boolean> => {
+      if (event._tag !== "RowChange" || readNames.has(event.table)) return Effect.succeed(true)
+      const first = !ignoredSeen.has(event.table)
+      ignoredSeen.add(event.table)
+      return Metric.increment(Metric.tagged(Metrics.changesIgnored, "table", event.table)).pipe(
+        Effect.zipRight(first
+          ? Effect.logInfo(`ignoring changes of ${event.table}: the publication carries it, but no enabled index reads it (counted in flusso_changes_ignored_total)`)
+          : Effect.void),
+        Effect.as(false)
+      )
+    }
+
+    const layout: ChangeSource["layout"] = (plan) => readLayout(sql, tablesOf(plan).filter((ref) => tables.get(qualify(ref))?.partitioned === true))
+    const layoutChanges: ChangeSource["layoutChanges"] = (before, after) => partitionLayoutChanges(sql, before, after)
 
     const source: ChangeSource = {
       changes: replicationStream({
@@ -99,13 +139,16 @@ export const make = (options: PostgresChangeSourceOptions) =>
         streaming,
         chunkSize: 256,
         bufferSize: 16,
-        statusIntervalMs: options.statusIntervalMs ?? 1000
-      }),
+        statusIntervalMs: options.statusIntervalMs ?? 1000,
+        relationTables: relationTables(sql, readNames)
+      }).pipe(Stream.filterEffect(ignore)),
       resumes: !slot.created,
       describePosition: formatLsn,
       streaming: Ref.get(streaming),
       lag,
       estimateRows,
+      layout,
+      layoutChanges,
       ack: (lsn) => Ref.update(acked, (current) => (lsn > current ? lsn : current)),
       acknowledged: Ref.get(acked),
       snapshotKeys,

@@ -28,8 +28,19 @@ export interface TableInfo {
   readonly qualifiedTable: string
   readonly columns: ReadonlyMap<string, ColumnInfo>
   readonly primaryKey: ReadonlyArray<string>
-  /** `d` default (primary key), `n` nothing, `f` full, `i` index. */
+  /**
+   * `d` default (primary key), `n` nothing, `f` full, `i` index. For a partitioned table,
+   * what its changes carry: the weakest of its own and its leaf partitions' — PostgreSQL
+   * logs a change with the identity of the partition it touched (and a partition created
+   * later does not inherit the parent's).
+   */
   readonly replicaIdentity: string
+  /** `PARTITION BY …`: its rows live in partitions; their changes are named by the partition unless published via the root. */
+  readonly partitioned: boolean
+  /** A partition of another table. */
+  readonly partition: boolean
+  /** A partitioned table's leaf partitions (`schema.table`) whose replica identity is weaker than its own. */
+  readonly weakerPartitions: ReadonlyArray<string>
 }
 
 const ColumnRow = Schema.Struct({
@@ -39,8 +50,15 @@ const ColumnRow = Schema.Struct({
   type_type: Schema.String,
   nullable: Schema.String,
   is_pk: Schema.String,
-  replica_identity: Schema.String
+  replica_identity: Schema.String,
+  kind: Schema.String,
+  is_partition: Schema.String
 })
+
+const LeafRow = Schema.Struct({ name: Schema.String, replica_identity: Schema.String })
+
+/** How much of the old row a replica identity logs: nothing, the key, everything. */
+const identityStrength = (identity: string): number => (identity === "n" ? 0 : identity === "f" ? 2 : 1)
 
 export const readTable = (
   sql: SqlClient,
@@ -54,7 +72,9 @@ export const readTable = (
             coalesce(bt.typtype, t.typtype)::text AS type_type,
             (NOT a.attnotnull)::text AS nullable,
             (a.attnum = ANY(coalesce(i.indkey::int2[], '{}')))::text AS is_pk,
-            c.relreplident::text AS replica_identity
+            c.relreplident::text AS replica_identity,
+            c.relkind::text AS kind,
+            c.relispartition::text AS is_partition
        FROM pg_attribute a
        JOIN pg_class c ON c.oid = a.attrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -66,26 +86,43 @@ export const readTable = (
       ORDER BY a.attnum`,
     [schema, table]
   ).pipe(
-    Effect.mapError((e) => classify(`reading the catalog of ${schema}.${table}`, e)),
-    Effect.flatMap((rows) =>
-      Schema.decodeUnknown(Schema.Array(ColumnRow))(rows).pipe(
-        Effect.mapError((e) => classify(`reading the catalog of ${schema}.${table}`, e))
-      )
-    ),
-    Effect.map((rows) => {
+    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(ColumnRow))(rows)),
+    Effect.flatMap((rows) => {
       const first = rows[0]
-      if (first === undefined) return undefined
-      return {
-        qualifiedTable: `${schema}.${table}`,
-        columns: new Map(rows.map((r) => [
-          r.name,
-          { name: r.name, type: r.type, typeName: r.type_name, typeType: r.type_type, nullable: r.nullable === "true" }
-        ])),
-        primaryKey: rows.filter((r) => r.is_pk === "true").map((r) => r.name),
-        replicaIdentity: first.replica_identity
-      }
-    })
+      if (first === undefined) return Effect.succeed(undefined)
+      const partitioned = first.kind === "p"
+      return (partitioned ? readLeaves(sql, schema, table) : Effect.succeed([])).pipe(Effect.map((leaves): TableInfo => {
+        const own = first.replica_identity
+        const weaker = leaves.filter((leaf) => identityStrength(leaf.replica_identity) < identityStrength(own))
+        const weakest = weaker.reduce((w, leaf) => identityStrength(leaf.replica_identity) < identityStrength(w) ? leaf.replica_identity : w, own)
+        return {
+          qualifiedTable: `${schema}.${table}`,
+          columns: new Map(rows.map((r) => [
+            r.name,
+            { name: r.name, type: r.type, typeName: r.type_name, typeType: r.type_type, nullable: r.nullable === "true" }
+          ])),
+          primaryKey: rows.filter((r) => r.is_pk === "true").map((r) => r.name),
+          replicaIdentity: weakest,
+          partitioned,
+          partition: first.is_partition === "true",
+          weakerPartitions: weaker.map((leaf) => leaf.name)
+        }
+      }))
+    }),
+    Effect.mapError((e) => classify(`reading the catalog of ${schema}.${table}`, e))
   )
+
+/** A partitioned table's leaf partitions and their replica identities. */
+const readLeaves = (sql: SqlClient, schema: string, table: string) =>
+  sql.unsafe(
+    `SELECT n.nspname || '.' || c.relname AS name, c.relreplident::text AS replica_identity
+       FROM pg_partition_tree(format('%I.%I', $1::text, $2::text)::regclass) t
+       JOIN pg_class c ON c.oid = t.relid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE t.isleaf
+      ORDER BY 1`,
+    [schema, table]
+  ).pipe(Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(LeafRow))(rows)))
 
 const TEXT_TYPES = ["text", "varchar", "bpchar", "citext", "name"]
 

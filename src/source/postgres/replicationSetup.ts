@@ -29,24 +29,75 @@ export const checkWalLevel = (sql: SqlClient): Effect.Effect<void, SetupError> =
     )
   )
 
+/** A table a publication must carry, and whether it is partitioned or itself a partition. */
+export interface PublishedTable {
+  readonly schema: string
+  readonly table: string
+  readonly partitioned: boolean
+  readonly partition: boolean
+}
+
+/**
+ * Whether a publication should publish partitions' changes under their partitioned table
+ * (`publish_via_partition_root`): yes, unless an index reads a partition itself — whose
+ * changes would then be named by a table above it, which no mapping can undo. Without it
+ * flusso maps each partition to its partitioned table (`partitions.ts`) at the cost of a
+ * catalog read per partition and connection.
+ */
+export const publishViaRoot = (tables: ReadonlyArray<PublishedTable>): boolean => !tables.some((t) => t.partition)
+
+const CoverageRow = Schema.Struct({ schema: Schema.String, table: Schema.String, covered: Schema.String })
+
+/**
+ * Which of `tables` the publication does not carry whole: a table is carried when it or
+ * a table above it is a member, or the publication lists it (FOR ALL TABLES, FOR TABLES IN
+ * SCHEMA), or — for a partitioned table — lists every one of its leaf partitions.
+ * (`pg_publication_tables` lists a partitioned member by its partitions unless the
+ * publication publishes via the root, so comparing names alone re-adds it: 42710.)
+ */
+const uncovered = (sql: SqlClient, publication: string, tables: ReadonlyArray<PublishedTable>) =>
+  queryRows(sql, "reading publication tables",
+    `WITH wanted AS (
+       SELECT w.schema, w.table, format('%I.%I', w.schema, w.table)::regclass AS rel
+         FROM unnest($2::text[], $3::text[]) AS w(schema, "table")
+     ), listed AS (
+       SELECT format('%I.%I', schemaname, tablename)::regclass AS rel FROM pg_publication_tables WHERE pubname = $1
+     )
+     SELECT w.schema, w.table,
+            (w.rel IN (SELECT rel FROM listed)
+             OR EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+                         WHERE p.pubname = $1 AND pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(w.rel)))
+             OR (EXISTS (SELECT 1 FROM pg_partition_tree(w.rel) t WHERE t.isleaf AND t.relid <> w.rel)
+                 AND NOT EXISTS (SELECT 1 FROM pg_partition_tree(w.rel) t WHERE t.isleaf AND t.relid NOT IN (SELECT rel FROM listed)))
+            )::text AS covered
+       FROM wanted w`,
+    [publication, tables.map((t) => t.schema), tables.map((t) => t.table)], CoverageRow).pipe(
+      Effect.map((rows) => {
+        const missing = new Set(rows.filter((r) => r.covered !== "true").map((r) => `${r.schema}.${r.table}`))
+        return tables.filter((t) => missing.has(`${t.schema}.${t.table}`))
+      })
+    )
+
 /**
  * Creates the publication or adds the tables it lacks (never removes any). Without the
  * privilege to do so, logs the exact SQL to run and goes on when the publication exists.
+ * A publication flusso manages publishes via the partition root when it can
+ * (`publishViaRoot`); one the user manages is used as it is.
  */
 export const ensurePublication = (
   sql: SqlClient,
   publication: string,
-  tables: ReadonlyArray<{ readonly schema: string; readonly table: string }>,
+  tables: ReadonlyArray<PublishedTable>,
   manage: boolean
 ): Effect.Effect<void, SetupError> =>
   Effect.gen(function*() {
     const existing = yield* queryRows(sql, "reading publications",
-      "SELECT puballtables::text AS all_tables FROM pg_publication WHERE pubname = $1", [publication],
-      Schema.Struct({ all_tables: Schema.String }))
-    const tableList = (list: ReadonlyArray<{ schema: string; table: string }>) =>
-      list.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(", ")
+      "SELECT puballtables::text AS all_tables, pubviaroot::text AS via_root FROM pg_publication WHERE pubname = $1", [publication],
+      Schema.Struct({ all_tables: Schema.String, via_root: Schema.String }))
+    const tableList = (list: ReadonlyArray<PublishedTable>) => list.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(", ")
+    const viaRoot = publishViaRoot(tables)
     if (existing.length === 0) {
-      const create = `CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${tableList(tables)}`
+      const create = `CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${tableList(tables)}${viaRoot ? " WITH (publish_via_partition_root = true)" : ""}`
       if (!manage) {
         return yield* new SourceMisconfigured({ reason: `publication ${publication} does not exist`, fix: `run as a table owner: ${create};` })
       }
@@ -57,15 +108,24 @@ export const ensurePublication = (
             : classify(`creating publication ${publication}`, e))
         )
       )
-      yield* Effect.logInfo(`created publication ${publication} for ${tableList(tables)}`)
+      yield* Effect.logInfo(`created publication ${publication} for ${tableList(tables)}${viaRoot ? " (publishing via partition roots)" : ""}`)
       return
     }
-    if (existing[0]?.all_tables === "true") return
-    const published = yield* queryRows(sql, "reading publication tables",
-      "SELECT schemaname AS schema, tablename AS table FROM pg_publication_tables WHERE pubname = $1", [publication],
-      Schema.Struct({ schema: Schema.String, table: Schema.String }))
-    const have = new Set(published.map((t) => `${t.schema}.${t.table}`))
-    const missing = tables.filter((t) => !have.has(`${t.schema}.${t.table}`))
+    const current = existing[0]
+    // Only a partitioned table's changes are named differently by the setting: leave it alone otherwise.
+    if (manage && viaRoot && current?.via_root !== "true" && tables.some((t) => t.partitioned)) {
+      const alter = `ALTER PUBLICATION ${quoteIdent(publication)} SET (publish_via_partition_root = true)`
+      yield* sql.unsafe(alter).pipe(
+        Effect.zipRight(Effect.logInfo(`publication ${publication} now publishes partitions' changes under their partitioned table`)),
+        Effect.catchAll((e) =>
+          isPermissionDenied(e)
+            ? Effect.logWarning(`publication ${publication} names changes by partition; flusso maps them (run ${alter}; to spare it that)`)
+            : Effect.fail(classify(`altering publication ${publication}`, e))
+        )
+      )
+    }
+    if (current?.all_tables === "true") return
+    const missing = yield* uncovered(sql, publication, tables)
     if (missing.length === 0) return
     const alter = `ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${tableList(missing)}`
     const advise = Effect.logWarning(

@@ -9,7 +9,7 @@
  * while the socket is paused, or the server would time us out), and a watch for a server
  * shutting down, which must never wait on us (below).
  */
-import { Chunk, Effect, Ref, Schedule, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Ref, Schedule, Stream } from "effect"
 import type { ClientConfig } from "pg"
 import pg from "pg"
 import type { Pgoutput } from "pg-logical-replication"
@@ -32,6 +32,14 @@ const toRowValues = (tuple: Record<string, unknown> | null): RowValues | null =>
 }
 
 const tableOf = (relation: Pgoutput.MessageRelation): string => `${relation.schema}.${relation.name}`
+
+/**
+ * The tables a relation's changes count for (`schema.table`): itself, and — for a
+ * partition — the partitioned tables above it that an index reads, since a publication
+ * without `publish_via_partition_root` names each change by the partition it touched.
+ * Empty when no index reads any of them.
+ */
+export type RelationTables = (relation: Pgoutput.MessageRelation) => Effect.Effect<ReadonlyArray<string>, Failure>
 
 /** Connects once without replication: the SQLSTATE of a refusal ("57P03": shutting down), undefined when accepted or unreachable otherwise. */
 const shutdownProbe = async (config: ClientConfig): Promise<string | undefined> => {
@@ -64,11 +72,14 @@ export interface ReplicationOptions {
   readonly statusIntervalMs: number
   /** While the stream is stuck, how often to check whether the server is shutting down (default 1 s). */
   readonly shutdownProbeMs?: number
+  /** Where a relation's changes go; by default to the relation itself. */
+  readonly relationTables?: RelationTables
 }
 
 type Failure = SourceUnavailable | SourceMisconfigured
 
 const classifyStreamError = (cause: unknown): Failure => {
+  if (cause instanceof SourceUnavailable || cause instanceof SourceMisconfigured) return cause
   const message = cause instanceof Error ? cause.message : String(cause)
   if (isTransient(cause)) return new SourceUnavailable({ reason: `replication connection: ${message}`, cause })
   return new SourceMisconfigured({
@@ -79,32 +90,48 @@ const classifyStreamError = (cause: unknown): Failure => {
   })
 }
 
-/** The event a message stands for; `begin` only sets the origin of what follows. */
-const eventOf = (message: Pgoutput.Message, origin: Origin): SourceEvent | undefined => {
+/**
+ * The events a message stands for; `begin` only sets the origin of what follows. A row
+ * change goes to every table its relation counts for (`routes`, by relation OID); one
+ * that counts for none keeps its own name, for the source to count as ignored. A
+ * TRUNCATE counts only for the relation itself: a truncated partition empties part of its
+ * partitioned table, which the partition watch (`partitionLayout.ts`) rebuilds.
+ */
+const eventsOf = (message: Pgoutput.Message, origin: Origin, routes: ReadonlyMap<number, ReadonlyArray<string>>): ReadonlyArray<SourceEvent> => {
+  const tablesOf = (relation: Pgoutput.MessageRelation): ReadonlyArray<string> => {
+    const tables = routes.get(relation.relationOid)
+    return tables === undefined || tables.length === 0 ? [tableOf(relation)] : tables
+  }
   switch (message.tag) {
     case "commit":
-      return message.commitEndLsn === null ? undefined : {
+      return message.commitEndLsn === null ? [] : [{
         _tag: "TransactionCommitted",
         lsn: parseLsn(message.commitEndLsn),
         commitTime: new Date(Number(BigInt(message.commitTime.toString()) / 1000n))
-      }
-    case "insert":
-      return { _tag: "RowChange", ...origin, table: tableOf(message.relation), op: "insert", new: toRowValues(message.new), old: null }
-    case "update":
-      return {
-        _tag: "RowChange",
-        ...origin,
-        table: tableOf(message.relation),
-        op: "update",
-        new: toRowValues(message.new),
-        old: toRowValues(message.old ?? message.key)
-      }
-    case "delete":
-      return { _tag: "RowChange", ...origin, table: tableOf(message.relation), op: "delete", new: null, old: toRowValues(message.old ?? message.key) }
-    case "truncate":
-      return { _tag: "TableTruncated", ...origin, tables: message.relations.map(tableOf) }
+      }]
+    case "insert": {
+      const row = toRowValues(message.new)
+      return tablesOf(message.relation).map((table) => ({ _tag: "RowChange", ...origin, table, op: "insert", new: row, old: null }))
+    }
+    case "update": {
+      const row = toRowValues(message.new)
+      const old = toRowValues(message.old ?? message.key)
+      return tablesOf(message.relation).map((table) => ({ _tag: "RowChange", ...origin, table, op: "update", new: row, old }))
+    }
+    case "delete": {
+      const old = toRowValues(message.old ?? message.key)
+      return tablesOf(message.relation).map((table) => ({ _tag: "RowChange", ...origin, table, op: "delete", new: null, old }))
+    }
+    case "truncate": {
+      const tables = message.relations.map(tableOf).filter((table, i) => {
+        const relation = message.relations[i]
+        const routed = relation === undefined ? undefined : routes.get(relation.relationOid)
+        return routed === undefined || routed.includes(table)
+      })
+      return tables.length === 0 ? [] : [{ _tag: "TableTruncated", ...origin, tables }]
+    }
     default:
-      return undefined
+      return []
   }
 }
 
@@ -120,6 +147,8 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
       let failed = false
       // Events decoded and not yet emitted.
       const pending: Array<SourceEvent> = []
+      // Where each relation's changes go (relation messages come before a relation's first change on a connection).
+      const routes = new Map<number, ReadonlyArray<string>>()
 
       const connection: ReplicationConnection.ReplicationConnection = yield* Effect.acquireRelease(
         Effect.sync(() =>
@@ -129,10 +158,15 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
               if (message.tag === "begin") {
                 inTransaction = true
                 origin = { xid: message.xid, commitLsn: message.commitLsn === null ? 0n : parseLsn(message.commitLsn) }
+              } else if (message.tag === "relation") {
+                if (options.relationTables !== undefined) {
+                  const exit = await Effect.runPromiseExit(options.relationTables(message))
+                  if (Exit.isFailure(exit)) return fail(Cause.squash(exit.cause))
+                  routes.set(message.relationOid, exit.value)
+                }
               } else {
                 if (message.tag === "commit") inTransaction = false
-                const event = eventOf(message, origin)
-                if (event !== undefined) pending.push(event)
+                for (const event of eventsOf(message, origin, routes)) pending.push(event)
               }
               // Handed on in chunks: one emit per message costs more than decoding it. Nothing
               // is held back once the library's queue is empty, so whenever the connection is

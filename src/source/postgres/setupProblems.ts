@@ -17,6 +17,17 @@ export const noPrimaryKey = (table: string): SetupProblem => ({
   fix: `add a primary key, or ALTER TABLE ${table} REPLICA IDENTITY FULL;`
 })
 
+/** The fix for partitions whose replica identity is weaker than their partitioned table's. */
+export const weakerPartitionsFix = (table: TableInfo): string =>
+  `to have them carry the whole old row: ${table.weakerPartitions.map((p) => `ALTER TABLE ${quotedName(p)} REPLICA IDENTITY FULL;`).join(" ")}`
+
+/** `schema.table` as SQL, each part quoted (names may hold capitals or dots are not split: the first dot separates). */
+export const quotedName = (qualified: string): string => {
+  const dot = qualified.indexOf(".")
+  const quote = (name: string) => `"${name.replaceAll("\"", "\"\"")}"`
+  return dot < 0 ? quote(qualified) : `${quote(qualified.slice(0, dot))}.${quote(qualified.slice(dot + 1))}`
+}
+
 /** Deletes of a root table must carry the configured key, or they cannot be resolved. */
 export const rootIdentityProblem = (plan: IndexPlan, table: TableInfo): SetupProblem | undefined => {
   const name = plan.qualifiedTable

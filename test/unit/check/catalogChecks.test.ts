@@ -48,7 +48,10 @@ const table = (qualified: string, columns: ReadonlyArray<ColumnInfo>, primaryKey
   qualifiedTable: qualified,
   columns: new Map(columns.map((c) => [c.name, c])),
   primaryKey,
-  replicaIdentity
+  replicaIdentity,
+  partitioned: false,
+  partition: false,
+  weakerPartitions: []
 })
 
 const catalog = (...tables: ReadonlyArray<TableInfo>): ReadonlyMap<string, TableInfo> => new Map(tables.map((t) => [t.qualifiedTable, t]))
