@@ -12,7 +12,8 @@ import { ScalarKind } from "../config/model.js"
 import type { FieldPlan, IndexPlan, PlannedFilter, TableRef } from "../schema/IndexPlan.js"
 import { qualify } from "../schema/IndexPlan.js"
 import { ACCEPTED, accepts, type ColumnInfo, NUMERIC_TYPES, type TableInfo, tablesOf } from "../source/postgres/catalog.js"
-import { noPrimaryKey, rootIdentityProblem } from "../source/postgres/setupProblems.js"
+import { sqlName } from "../source/postgres/identifiers.js"
+import { noPrimaryKey, quotedName, rootIdentityProblem, weakerPartitionsFix } from "../source/postgres/setupProblems.js"
 import { type Finding, finding } from "./CheckReport.js"
 
 // ---------------------------------------------------------------------------------------
@@ -121,8 +122,20 @@ export const checkPublishedTables = (
     if (info.replicaIdentity === "n" && !roots.has(name)) {
       out.push(finding("error", `table ${name} has REPLICA IDENTITY NOTHING: once published, PostgreSQL refuses its UPDATEs and DELETEs`, {
         table: name,
-        fix: `ALTER TABLE ${name} REPLICA IDENTITY ${info.primaryKey.length > 0 ? "DEFAULT" : "FULL"};`
+        fix: `ALTER TABLE ${quotedName(name)} REPLICA IDENTITY ${info.primaryKey.length > 0 ? "DEFAULT" : "FULL"};`
       }))
+    }
+    if (info.partitioned) {
+      out.push(finding("info",
+        `table ${name} is partitioned: a partition attached with rows, detached, dropped or truncated changes rows without row events; ` +
+          "flusso sees it within seconds and rebuilds the indexes that read the table into new generations (the current ones serve meanwhile)",
+        { table: name }))
+    }
+    if (info.weakerPartitions.length > 0) {
+      out.push(finding("warning",
+        `partitions ${info.weakerPartitions.join(", ")} of ${name} have a weaker REPLICA IDENTITY than the table (PostgreSQL logs a change with its partition's): ` +
+          "their deletes carry less of the old row, so flusso traces them through the index",
+        { table: name, fix: weakerPartitionsFix(info) }))
     }
   }
   return out
@@ -234,7 +247,7 @@ export const checkIndexCatalog = (
       table: table.qualifiedTable,
       column: column.name,
       path,
-      fix: `ALTER TABLE ${table.qualifiedTable} ALTER COLUMN ${column.name} SET NOT NULL; or give the field a default, or drop required`
+      fix: `ALTER TABLE ${quotedName(table.qualifiedTable)} ALTER COLUMN ${sqlName(column.name)} SET NOT NULL; or give the field a default, or drop required`
     }))
   }
 
@@ -258,7 +271,7 @@ export const checkIndexCatalog = (
         table: linkTable.qualifiedTable,
         column: link.name,
         path,
-        fix: `ALTER TABLE ${linkTable.qualifiedTable} ALTER COLUMN ${link.name} TYPE ${key.type} USING ${link.name}::${key.type}; or join on columns of the same type`
+        fix: `ALTER TABLE ${quotedName(linkTable.qualifiedTable)} ALTER COLUMN ${sqlName(link.name)} TYPE ${key.type} USING ${sqlName(link.name)}::${key.type}; or join on columns of the same type`
       }
       out.push(compatibility === "incompatible"
         ? finding("error", `join key ${linkName} is ${link.type} but ${keyName} is ${key.type}: PostgreSQL cannot compare them, so every document query fails`, details)
@@ -271,7 +284,7 @@ export const checkIndexCatalog = (
     const name = related.qualifiedTable
     const cols = link.join(", ")
     const why = `it lacks REPLICA IDENTITY FULL and ${cols} ${link.length === 1 ? "is" : "are"} not in its primary key`
-    const fix = `ALTER TABLE ${name} REPLICA IDENTITY FULL;`
+    const fix = `ALTER TABLE ${quotedName(name)} REPLICA IDENTITY FULL;`
     // Same words as the start-up log (deletes-and-moves.md "The refs companion index").
     once(`refs ${name} ${cols}`, options.refsKept
       ? finding("info", `deletes and moves in ${name} are traced through the index (${why})`, {
@@ -295,7 +308,7 @@ export const checkIndexCatalog = (
     once(`junction ${name} ${leftKey.join(",")}`, finding(
       "warning",
       `deletes in junction ${name} carry no ${leftKey.join(", ")}: documents keep removed links until rebuilt`,
-      { index, table: name, path, fix: `ALTER TABLE ${name} REPLICA IDENTITY FULL;` }
+      { index, table: name, path, fix: `ALTER TABLE ${quotedName(name)} REPLICA IDENTITY FULL;` }
     ))
   }
 
@@ -436,7 +449,7 @@ export const checkIndexCatalog = (
               table: table.qualifiedTable,
               column: column.name,
               path: at,
-              fix: `set column: to a json or jsonb column, or ALTER TABLE ${table.qualifiedTable} ALTER COLUMN ${column.name} TYPE jsonb USING ${column.name}::jsonb;`
+              fix: `set column: to a json or jsonb column, or ALTER TABLE ${quotedName(table.qualifiedTable)} ALTER COLUMN ${sqlName(column.name)} TYPE jsonb USING ${sqlName(column.name)}::jsonb;`
             }))
           } else if (field.required) nullableRequired(at, table, column, "t.map()")
           break

@@ -13,7 +13,7 @@ import type { IndexPlan, TableRef } from "../schema/IndexPlan.js"
 import { qualify } from "../schema/IndexPlan.js"
 import { type TableInfo, tablesOf } from "../source/postgres/catalog.js"
 import { quoteIdent } from "../source/postgres/documentSql.js"
-import { checkWalLevel } from "../source/postgres/replicationSetup.js"
+import { checkWalLevel, publishViaRoot, unpublished } from "../source/postgres/replicationSetup.js"
 import { slotProblem } from "../source/postgres/setupProblems.js"
 import { queryRows } from "../source/postgres/sqlErrors.js"
 import { type Finding, finding } from "./CheckReport.js"
@@ -140,12 +140,14 @@ const PublicationRow = Schema.Struct({
   delete: PgBool,
   truncate: PgBool,
   owned: PgBool,
-  owner: Schema.String
+  owner: Schema.String,
+  via_root: PgBool
 })
 
 const PUBLICATION = `SELECT puballtables::text AS all_tables, pubinsert::text AS insert, pubupdate::text AS update,
        pubdelete::text AS delete, pubtruncate::text AS truncate,
-       pg_has_role(pubowner, 'USAGE')::text AS owned, pg_get_userbyid(pubowner)::text AS owner
+       pg_has_role(pubowner, 'USAGE')::text AS owned, pg_get_userbyid(pubowner)::text AS owner,
+       pubviaroot::text AS via_root
   FROM pg_publication WHERE pubname = $1`
 
 // `rowfilter` exists from PostgreSQL 15 on; through to_jsonb the query runs on any version.
@@ -176,8 +178,13 @@ const publicationCoverage = (
     const manage = input.managePublication
     if (published.length === 0) return []
     const [existing] = yield* queryRows(sql, "reading publications", PUBLICATION, [name], PublicationRow)
+    const described = published.map((ref) => {
+      const info = input.tables.get(qualify(ref))
+      return { ...ref, partitioned: info?.partitioned ?? false, partition: info?.partition ?? false }
+    })
+    const viaRoot = publishViaRoot(described)
     if (existing === undefined) {
-      const create = `CREATE PUBLICATION ${pub} FOR TABLE ${tableList(published)}`
+      const create = `CREATE PUBLICATION ${pub} FOR TABLE ${tableList(published)}${viaRoot ? " WITH (publish_via_partition_root = true)" : ""}`
       const missing = lacking(role, rows, published, role.create_on_database ? [] : [`has no CREATE on database ${role.database}`])
       if (manage && missing.length === 0) {
         return [finding("info", `publication ${name} does not exist yet: flusso creates it on start (${create})`)]
@@ -191,6 +198,18 @@ const publicationCoverage = (
       )]
     }
     const out: Array<Finding> = []
+    const partitioned = described.filter((t) => t.partitioned)
+    if (!existing.via_root && partitioned.length > 0) {
+      const set = `ALTER PUBLICATION ${pub} SET (publish_via_partition_root = true);`
+      if (manage && viaRoot && existing.owned) {
+        out.push(finding("info", `publication ${name} names changes by partition: flusso sets publish_via_partition_root on start`, { fix: set }))
+      } else {
+        out.push(finding("info",
+          `publication ${name} names the changes of ${nameList(partitioned)} by partition (publish_via_partition_root is off): ` +
+            "flusso maps each partition to its partitioned table from the catalog, one catalog read per partition and connection; nothing is lost",
+          viaRoot ? { fix: set } : {}))
+      }
+    }
     const flags = (["insert", "update", "delete"] as const).filter((op) => !existing[op])
     if (flags.length > 0 || !existing.truncate) {
       const fix = `ALTER PUBLICATION ${pub} SET (publish = 'insert, update, delete, truncate');`
@@ -212,7 +231,7 @@ const publicationCoverage = (
         }))
       }
     }
-    const missing = published.filter((t) => !have.has(qualify(t)))
+    const missing = yield* unpublished(sql, name, described)
     if (missing.length === 0) return out
     const alter = `ALTER PUBLICATION ${pub} ADD TABLE ${tableList(missing)}`
     const [first] = missing

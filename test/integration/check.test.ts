@@ -215,6 +215,45 @@ describe("flusso check against a live catalog", () => {
     }))
 })
 
+describe("flusso check on partitioned tables", () => {
+  const PARTITIONED = `
+    CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, title text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+    CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');`
+  const indexes = { events: { table: "events", primaryKey: "id", fields: { title: t.text() } } }
+
+  it("a publication of the partitioned table without publish_via_partition_root carries it (its partitions are listed) and says what mapping costs", () =>
+    withDeployment(async (d) => {
+      await d.sql(PARTITIONED)
+      await d.sql("ALTER TABLE events REPLICA IDENTITY FULL")
+      await d.sql("CREATE PUBLICATION mine FOR TABLE events")
+      const report = await online(configOf(d, indexes, { publication: "mine", managePublication: false }))
+      expect(bySeverity(report, "error").map((f) => f.message)).toEqual([])
+      const messages = report.findings.map((f) => f.message)
+      expect(messages.some((m) => m.includes("lacks"))).toBe(false)
+      expect(messages).toContainEqual(expect.stringContaining("publication mine names the changes of public.events by partition"))
+      expect(messages).toContainEqual(expect.stringContaining("table public.events is partitioned"))
+      expect(report.findings).toContainEqual(expect.objectContaining({
+        severity: "warning",
+        message: expect.stringContaining("partitions public.events_2024, public.events_2025 of public.events have a weaker REPLICA IDENTITY"),
+        fix: expect.stringContaining(`ALTER TABLE "public"."events_2024" REPLICA IDENTITY FULL;`)
+      }))
+    }))
+
+  it("a publication listing only one partition lacks the table; a managed one is created via the root", () =>
+    withDeployment(async (d) => {
+      await d.sql(PARTITIONED)
+      await d.sql("CREATE PUBLICATION partial FOR TABLE events_2024")
+      const partial = await online(configOf(d, indexes, { publication: "partial", managePublication: false }))
+      expect(bySeverity(partial, "error").map((f) => f.message)).toContainEqual(expect.stringContaining("publication partial lacks public.events"))
+      const managed = await online(configOf(d, indexes))
+      expect(managed.findings).toContainEqual(expect.objectContaining({
+        severity: "info",
+        message: expect.stringContaining("WITH (publish_via_partition_root = true)")
+      }))
+    }))
+})
+
 describe("flusso check --offline", () => {
   const config = validated({
     source: { type: "postgres", url: env("DATABASE_URL") },

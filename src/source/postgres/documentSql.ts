@@ -14,8 +14,9 @@
 import type { FieldPlan, IndexPlan, JoinPlan, AggregatePlan, PlannedFilter, TableRef } from "../../schema/IndexPlan.js"
 import { qualify } from "../../schema/IndexPlan.js"
 import type { ColumnInfo, TableInfo } from "./catalog.js"
+import { quoteIdent } from "./identifiers.js"
 
-export const quoteIdent = (name: string): string => `"${name.replaceAll("\"", "\"\"")}"`
+export { quoteIdent }
 
 const quoteLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 

@@ -55,7 +55,7 @@ const CoverageRow = Schema.Struct({ schema: Schema.String, table: Schema.String,
  * (`pg_publication_tables` lists a partitioned member by its partitions unless the
  * publication publishes via the root, so comparing names alone re-adds it: 42710.)
  */
-const uncovered = (sql: SqlClient, publication: string, tables: ReadonlyArray<PublishedTable>) =>
+export const unpublished = (sql: SqlClient, publication: string, tables: ReadonlyArray<PublishedTable>) =>
   queryRows(sql, "reading publication tables",
     `WITH wanted AS (
        SELECT w.schema, w.table, format('%I.%I', w.schema, w.table)::regclass AS rel
@@ -125,7 +125,7 @@ export const ensurePublication = (
       )
     }
     if (current?.all_tables === "true") return
-    const missing = yield* uncovered(sql, publication, tables)
+    const missing = yield* unpublished(sql, publication, tables)
     if (missing.length === 0) return
     const alter = `ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${tableList(missing)}`
     const advise = Effect.logWarning(

@@ -16,6 +16,7 @@ import type { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 import { encodeDocumentId, type KeyValues } from "../../schema/documentId.js"
 import type { FieldPlan, IndexPlan, TableRef } from "../../schema/IndexPlan.js"
 import { qualify } from "../../schema/IndexPlan.js"
+import { sqlTable } from "./identifiers.js"
 import type { Change, RowValues } from "../ChangeSource.js"
 import type { Resolution } from "../DocumentBuilder.js"
 import { type Catalog, col, keyIn, tableName } from "./documentSql.js"
@@ -96,7 +97,7 @@ export const compile = (plan: IndexPlan, catalog: Catalog): IndexResolution => {
         const junction = field.through.table
         if (needsRefs(catalog, junction, field.through.leftKey)) {
           diagnostics.push(
-            `deletes in junction ${qualify(junction)} carry no ${field.through.leftKey.join(", ")}: documents keep removed links until rebuilt; fix: ALTER TABLE ${qualify(junction)} REPLICA IDENTITY FULL;`
+            `deletes in junction ${qualify(junction)} carry no ${field.through.leftKey.join(", ")}: documents keep removed links until rebuilt; fix: ALTER TABLE ${sqlTable(junction)} REPLICA IDENTITY FULL;`
           )
         }
         entries.push({

@@ -5,6 +5,7 @@
  */
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import type { TableInfo } from "./catalog.js"
+import { refOf, sqlTable } from "./identifiers.js"
 
 export interface SetupProblem {
   readonly reason: string
@@ -14,19 +15,15 @@ export interface SetupProblem {
 /** A published table without a key: PostgreSQL would refuse the application's UPDATEs and DELETEs. */
 export const noPrimaryKey = (table: string): SetupProblem => ({
   reason: `table ${table} has no primary key: once published, PostgreSQL refuses its UPDATEs and DELETEs`,
-  fix: `add a primary key, or ALTER TABLE ${table} REPLICA IDENTITY FULL;`
+  fix: `add a primary key, or ALTER TABLE ${quotedName(table)} REPLICA IDENTITY FULL;`
 })
 
 /** The fix for partitions whose replica identity is weaker than their partitioned table's. */
 export const weakerPartitionsFix = (table: TableInfo): string =>
   `to have them carry the whole old row: ${table.weakerPartitions.map((p) => `ALTER TABLE ${quotedName(p)} REPLICA IDENTITY FULL;`).join(" ")}`
 
-/** `schema.table` as SQL, each part quoted (names may hold capitals or dots are not split: the first dot separates). */
-export const quotedName = (qualified: string): string => {
-  const dot = qualified.indexOf(".")
-  const quote = (name: string) => `"${name.replaceAll("\"", "\"\"")}"`
-  return dot < 0 ? quote(qualified) : `${quote(qualified.slice(0, dot))}.${quote(qualified.slice(dot + 1))}`
-}
+/** A `schema.table` key as a person's SQL. */
+export const quotedName = (qualified: string): string => sqlTable(refOf(qualified))
 
 /** Deletes of a root table must carry the configured key, or they cannot be resolved. */
 export const rootIdentityProblem = (plan: IndexPlan, table: TableInfo): SetupProblem | undefined => {
@@ -34,14 +31,14 @@ export const rootIdentityProblem = (plan: IndexPlan, table: TableInfo): SetupPro
   if (table.replicaIdentity === "n") {
     return {
       reason: `table ${name} has REPLICA IDENTITY NOTHING: its deletes carry no key, so index ${plan.name} could never drop them`,
-      fix: `ALTER TABLE ${name} REPLICA IDENTITY DEFAULT;`
+      fix: `ALTER TABLE ${quotedName(name)} REPLICA IDENTITY DEFAULT;`
     }
   }
   if (table.replicaIdentity === "d" && table.primaryKey.length === 0) return noPrimaryKey(name)
   if (table.replicaIdentity === "d" && !plan.primaryKey.every((c) => table.primaryKey.includes(c))) {
     return {
       reason: `index ${plan.name} is keyed by (${plan.primaryKey.join(", ")}) but deletes of ${name} carry only its primary key (${table.primaryKey.join(", ")})`,
-      fix: `ALTER TABLE ${name} REPLICA IDENTITY FULL;`
+      fix: `ALTER TABLE ${quotedName(name)} REPLICA IDENTITY FULL;`
     }
   }
   return undefined
