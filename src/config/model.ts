@@ -7,15 +7,33 @@
 import { Schema } from "effect"
 import { keyHints } from "./keyHints.js"
 
-/** Postgres identifiers flusso accepts for tables, columns, schemas, index and sink names. */
+/**
+ * A name flusso gives things of its own — index and sink names, the slot, the publication:
+ * lowercase, because an index name becomes an OpenSearch index name (which must be
+ * lowercase) and a slot name may only hold lowercase letters, digits and underscores.
+ */
 export const Identifier = Schema.String.pipe(
   Schema.pattern(/^[a-z_][a-z0-9_]*$/, {
-    message: () => "must match ^[a-z_][a-z0-9_]*$ (lowercase Postgres identifier)"
+    message: () => "must match ^[a-z_][a-z0-9_]*$: flusso names OpenSearch indexes, slots and publications after it, which must be lowercase"
   }),
   Schema.maxLength(63, { message: () => "must be at most 63 characters" })
 ).annotations({
   identifier: "Identifier",
-  description: "A lowercase Postgres identifier (^[a-z_][a-z0-9_]*$, at most 63 characters)."
+  description: "A name flusso gives things of its own (^[a-z_][a-z0-9_]*$, at most 63 characters): OpenSearch index names must be lowercase."
+})
+
+/**
+ * A PostgreSQL identifier as the database spells it — `users`, `"User"`, `"createdAt"`,
+ * `"order"` — written without quotes: flusso quotes every name in the SQL it runs. At most
+ * 63 bytes (PostgreSQL cuts longer names short), no NUL.
+ */
+export const PgIdentifier = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "must not be empty" }),
+  Schema.filter((name) => !name.includes("\u0000") || "must not contain a NUL character"),
+  Schema.filter((name) => Buffer.byteLength(name) <= 63 || "must be at most 63 bytes: PostgreSQL cuts longer names short")
+).annotations({
+  identifier: "PgIdentifier",
+  description: "A PostgreSQL table, column or schema name exactly as the database spells it (case kept, no quotes), at most 63 bytes."
 })
 
 /** Document keys keep their case. */
@@ -91,8 +109,8 @@ export type ScalarValue = typeof ScalarValue.Type
 
 /** One column, or several for a composite key; planning turns both into a list. */
 export const Key = Schema.Union(
-  Identifier,
-  Schema.Array(Identifier).pipe(Schema.minItems(1, { message: () => "must name at least one column" }))
+  PgIdentifier,
+  Schema.Array(PgIdentifier).pipe(Schema.minItems(1, { message: () => "must name at least one column" }))
 ).annotations({ description: "A column, or a list of columns for a composite key." })
 export type Key = typeof Key.Type
 
@@ -115,12 +133,12 @@ export const MappingOptions = Schema.Record({ key: Schema.String, value: AnyJson
 export const RawFilter = Schema.Struct({
   raw: Schema.String.pipe(Schema.minLength(1, { message: () => "must not be empty" }))
 })
-export const NullFilter = Schema.Struct({ column: Identifier, op: Schema.Literal("isNull", "isNotNull") })
+export const NullFilter = Schema.Struct({ column: PgIdentifier, op: Schema.Literal("isNull", "isNotNull") })
 export const ComparisonOp = Schema.Literal("eq", "neq", "lt", "lte", "gt", "gte", "like", "ilike")
-export const CompareFilter = Schema.Struct({ column: Identifier, op: ComparisonOp, value: ScalarValue })
-export const InFilter = Schema.Struct({ column: Identifier, op: Schema.Literal("in", "notIn"), value: Schema.Array(ScalarValue) })
+export const CompareFilter = Schema.Struct({ column: PgIdentifier, op: ComparisonOp, value: ScalarValue })
+export const InFilter = Schema.Struct({ column: PgIdentifier, op: Schema.Literal("in", "notIn"), value: Schema.Array(ScalarValue) })
 export const BetweenFilter = Schema.Struct({
-  column: Identifier,
+  column: PgIdentifier,
   op: Schema.Literal("between"),
   value: Schema.Array(Schema.Union(Schema.String, Schema.Number))
 })
@@ -129,13 +147,13 @@ export type Filter = typeof Filter.Type
 
 const Filters = Schema.optional(Schema.Array(Filter))
 
-export const OrderBy = Schema.Struct({ column: Identifier, direction: Schema.optional(Schema.Literal("asc", "desc")) })
+export const OrderBy = Schema.Struct({ column: PgIdentifier, direction: Schema.optional(Schema.Literal("asc", "desc")) })
 export type OrderBy = typeof OrderBy.Type
 
 /** A junction table: `leftKey` points at the parent's key, `rightKey` at the related table's key. */
 export const Through = Schema.Struct({
-  table: Identifier,
-  schema: Schema.optional(Identifier),
+  table: PgIdentifier,
+  schema: Schema.optional(PgIdentifier),
   leftKey: Key,
   rightKey: Key
 }).annotations({
@@ -149,7 +167,7 @@ export type Through = typeof Through.Type
 // ---------------------------------------------------------------------------------------
 
 const scalarProps = {
-  column: Schema.optional(Identifier),
+  column: Schema.optional(PgIdentifier),
   required: Schema.optional(Schema.Boolean),
   transforms: Schema.optional(Schema.Array(Transform)),
   default: Schema.optional(ScalarValue),
@@ -218,7 +236,7 @@ const ObjectField = Schema.Struct({ ...objectProps, fields: Fields }).annotation
 const MapField = Schema.Struct({
   kind: Schema.Literal("map"),
   values: ScalarKind,
-  column: Schema.optional(Identifier),
+  column: Schema.optional(PgIdentifier),
   required: Schema.optional(Schema.Boolean),
   options: Schema.optional(MappingOptions)
 }).annotations({
@@ -231,9 +249,9 @@ export type MapField = typeof MapField.Type
 /** `lat` + `lon` (two numeric columns) or `column` (json / text); which one is checked in validate.ts. */
 const GeoField = Schema.Struct({
   kind: Schema.Literal("geo"),
-  lat: Schema.optional(Identifier),
-  lon: Schema.optional(Identifier),
-  column: Schema.optional(Identifier),
+  lat: Schema.optional(PgIdentifier),
+  lon: Schema.optional(PgIdentifier),
+  column: Schema.optional(PgIdentifier),
   required: Schema.optional(Schema.Boolean),
   options: Schema.optional(MappingOptions)
 }).annotations({
@@ -262,7 +280,7 @@ const CustomField = Schema.Struct({
   postgres: Schema.NonEmptyArray(Schema.String),
   /** The OpenSearch type name, or a whole mapping property. */
   opensearch: Schema.Union(Schema.String, MappingOptions),
-  column: Schema.optional(Identifier),
+  column: Schema.optional(PgIdentifier),
   required: Schema.optional(Schema.Boolean),
   options: Schema.optional(MappingOptions)
 }).annotations({
@@ -273,9 +291,9 @@ const CustomField = Schema.Struct({
 export type CustomField = typeof CustomField.Type
 
 const relatedTable = {
-  table: Identifier,
+  table: PgIdentifier,
   /** Default "public". */
-  schema: Schema.optional(Identifier)
+  schema: Schema.optional(PgIdentifier)
 }
 
 const belongsToProps = {
@@ -383,7 +401,7 @@ const valueAggregate = <K extends "sum" | "min" | "max">(kind: K) =>
   Schema.Struct({
     kind: Schema.Literal(kind),
     ...aggregateProps,
-    column: Schema.optional(Identifier),
+    column: Schema.optional(PgIdentifier),
     valueType: Schema.optional(ScalarKind)
   }).annotations({ ...keyHints(kind), title: kind, description: valueAggregateDoc[kind] })
 const SumField = valueAggregate("sum")
@@ -393,7 +411,7 @@ const MaxField = valueAggregate("max")
 const AvgField = Schema.Struct({
   kind: Schema.Literal("avg"),
   ...aggregateProps,
-  column: Schema.optional(Identifier)
+  column: Schema.optional(PgIdentifier)
 }).annotations({
   ...keyHints("avg"),
   title: "avg",
@@ -454,7 +472,7 @@ export const Field: Schema.Schema<Field> = Schema.Union(
 
 /** `{ column }` or `{ field }` (validate.ts checks it is exactly one), with optional `when` filters. */
 export const SoftDelete = Schema.Struct({
-  column: Schema.optional(Identifier),
+  column: Schema.optional(PgIdentifier),
   field: Schema.optional(FieldName),
   when: Filters
 }).annotations({
@@ -462,10 +480,16 @@ export const SoftDelete = Schema.Struct({
 })
 export type SoftDelete = typeof SoftDelete.Type
 
+/** How a field that names no `column` finds it: `snake_case` of its name, or the name as it is. */
+export const ColumnNames = Schema.Literal("snake_case", "field").annotations({
+  description: 'The column a field reads when it names none: "snake_case" of its name (createdAt reads created_at; the default) or "field", the name as it is (createdAt reads "createdAt", as Prisma and TypeORM name columns).'
+})
+
 export const IndexConfig = Schema.Struct({
-  table: Identifier,
-  schema: Schema.optionalWith(Identifier, { default: () => "public" }),
+  table: PgIdentifier,
+  schema: Schema.optionalWith(PgIdentifier, { default: () => "public" }),
   primaryKey: Key,
+  columnNames: Schema.optional(ColumnNames),
   softDelete: Schema.optional(SoftDelete),
   filters: Filters,
   enabled: Schema.optionalWith(Schema.Boolean, { default: () => true }),

@@ -1,6 +1,7 @@
 /**
  * From a validated index config to its plan (IndexPlan.ts): every default applied —
- * columns named (snake_case of the field name), keys as lists, related schemas "public",
+ * columns named (snake_case of the field name, or the name itself with
+ * `columnNames: "field"`), keys as lists, related schemas "public",
  * orderBy directions "asc", filters in their planned form, `softDelete.field` resolved to
  * its column — and the content hash over everything that shapes the document and its
  * mapping (the whole plan except `name`, `enabled`, `onError`).
@@ -44,11 +45,14 @@ const planThrough = (through: Through): ThroughPlan => ({
   rightKey: keyList(through.rightKey)
 })
 
-const planScalar = (name: string, field: ScalarField): FieldPlan => ({
+/** The column a field names none of reads: `columnNames` of the index. */
+type ColumnOf = (field: string) => string
+
+const planScalar = (name: string, field: ScalarField, columnOf: ColumnOf): FieldPlan => ({
   _tag: "Scalar",
   name,
   kind: field.kind,
-  column: field.column ?? snakeCase(name),
+  column: field.column ?? columnOf(name),
   required: field.required ?? false,
   transforms: field.transforms ?? [],
   default: field.default,
@@ -56,7 +60,7 @@ const planScalar = (name: string, field: ScalarField): FieldPlan => ({
   options: field.options
 })
 
-const planJoin = (name: string, field: JoinField): FieldPlan => ({
+const planJoin = (name: string, field: JoinField, columnOf: ColumnOf): FieldPlan => ({
   _tag: "Join",
   name,
   relation: field.kind,
@@ -69,7 +73,7 @@ const planJoin = (name: string, field: JoinField): FieldPlan => ({
   orderBy: field.kind === "belongsTo" ? [] : planOrderBy(field.orderBy),
   limit: field.kind === "hasMany" || field.kind === "manyToMany" ? field.limit : undefined,
   required: field.kind === "belongsTo" || field.kind === "hasOne" ? (field.required ?? false) : false,
-  fields: planFields(field.fields),
+  fields: planFields(field.fields, columnOf),
   options: field.options
 })
 
@@ -88,15 +92,15 @@ const planAggregate = (name: string, field: AggregateField): FieldPlan => ({
   options: field.options
 })
 
-const planField = (name: string, field: Field): FieldPlan => {
+const planField = (name: string, field: Field, columnOf: ColumnOf): FieldPlan => {
   switch (field.kind) {
     case "object":
-      return { _tag: "Object", name, fields: planFields(field.fields), options: field.options }
+      return { _tag: "Object", name, fields: planFields(field.fields, columnOf), options: field.options }
     case "map":
       return {
         _tag: "Map",
         name,
-        column: field.column ?? snakeCase(name),
+        column: field.column ?? columnOf(name),
         values: field.values,
         required: field.required ?? false,
         options: field.options
@@ -119,7 +123,7 @@ const planField = (name: string, field: Field): FieldPlan => {
       return {
         _tag: "Custom",
         name,
-        column: field.column ?? snakeCase(name),
+        column: field.column ?? columnOf(name),
         required: field.required ?? false,
         postgres: field.postgres,
         mapping: typeof field.opensearch === "string" ? { type: field.opensearch } : field.opensearch,
@@ -129,7 +133,7 @@ const planField = (name: string, field: Field): FieldPlan => {
     case "hasOne":
     case "hasMany":
     case "manyToMany":
-      return planJoin(name, field)
+      return planJoin(name, field, columnOf)
     case "count":
     case "sum":
     case "min":
@@ -138,34 +142,35 @@ const planField = (name: string, field: Field): FieldPlan => {
     case "ids":
       return planAggregate(name, field)
     default:
-      return planScalar(name, field)
+      return planScalar(name, field, columnOf)
   }
 }
 
-function planFields(fields: { readonly [name: string]: Field }): ReadonlyArray<FieldPlan> {
-  return Object.entries(fields).map(([name, field]) => planField(name, field))
+function planFields(fields: { readonly [name: string]: Field }, columnOf: ColumnOf): ReadonlyArray<FieldPlan> {
+  return Object.entries(fields).map(([name, field]) => planField(name, field, columnOf))
 }
 
-const planSoftDelete = (config: IndexConfig): SoftDeletePlan | undefined => {
+const planSoftDelete = (config: IndexConfig, columnOf: ColumnOf): SoftDeletePlan | undefined => {
   const softDelete = config.softDelete
   if (softDelete === undefined) return undefined
   // validate.ts guarantees `column` xor `field`, the latter naming a root scalar field.
   const fieldColumn = (name: string): string => {
     const field = config.fields[name]
-    return field !== undefined && "column" in field && typeof field.column === "string" ? field.column : snakeCase(name)
+    return field !== undefined && "column" in field && typeof field.column === "string" ? field.column : columnOf(name)
   }
   return { column: softDelete.column ?? fieldColumn(softDelete.field ?? ""), when: planFilters(softDelete.when) }
 }
 
 export const planIndex = (name: string, config: IndexConfig, globalOnError: "stop" | "skip"): IndexPlan => {
+  const columnOf: ColumnOf = config.columnNames === "field" ? (field) => field : snakeCase
   const shape = {
     schema: config.schema,
     table: config.table,
     qualifiedTable: `${config.schema}.${config.table}`,
     primaryKey: keyList(config.primaryKey),
-    softDelete: planSoftDelete(config),
+    softDelete: planSoftDelete(config, columnOf),
     filters: planFilters(config.filters),
-    fields: planFields(config.fields)
+    fields: planFields(config.fields, columnOf)
   }
   return {
     name,

@@ -251,10 +251,10 @@ describe("*.schema.yml: filters", () => {
 describe("*.schema.yml: problems our shared validation finds", () => {
   it("are placed at the field and key they were read from", async () => {
     expect(
-      await problems(`version: 1\ntable: Users\nprimary_key: id\nfields:\n  - keyword: email\n    required: true\n    column: E-mail\n  - has_many: orders\n    table: orders\n    foreign_key: user_id\n    primary_key: id\n    limit: 0\n    fields: []\n`)
+      await problems(`version: 1\ntable: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nprimary_key: id\nfields:\n  - keyword: email\n    required: true\n    column: ""\n  - has_many: orders\n    table: orders\n    foreign_key: user_id\n    primary_key: id\n    limit: 0\n    fields: []\n`)
     ).toEqual([
-      "convert: table: must match ^[a-z_][a-z0-9_]*$ (lowercase Postgres identifier) (line 2, column 1)",
-      "convert: `keyword` field `email`: column: must match ^[a-z_][a-z0-9_]*$ (lowercase Postgres identifier) (line 7, column 5)",
+      "convert: table: must be at most 63 bytes: PostgreSQL cuts longer names short (line 2, column 1)",
+      "convert: `keyword` field `email`: column: must not be empty (line 7, column 5)",
       "convert: `has_many` field `orders`: limit: must be a positive integer (line 12, column 5)"
     ])
     expect(await problems(schema(`  - enum: e\n    required: true\n    variants: [a, a]\n  - integer: n\n    required: true\n    default: "x"\n`))).toEqual([

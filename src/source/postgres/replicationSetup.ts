@@ -108,7 +108,8 @@ export const ensurePublication = (
             : classify(`creating publication ${publication}`, e))
         )
       )
-      yield* Effect.logInfo(`created publication ${publication} for ${tableList(tables)}${viaRoot ? " (publishing via partition roots)" : ""}`)
+      const partitioned = viaRoot && tables.some((t) => t.partitioned) ? " (partitions' changes published under their partitioned table)" : ""
+      yield* Effect.logInfo(`created publication ${publication} for ${tableList(tables)}${partitioned}`)
       return
     }
     const current = existing[0]

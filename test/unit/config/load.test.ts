@@ -139,7 +139,7 @@ describe("loadConfig", () => {
         "onErorr: unknown key, did you mean `onError`?",
         "source.url.databse: unknown key, did you mean `database`?",
         "source.url.database: is missing",
-        "sinks.Primary: invalid name: must match ^[a-z_][a-z0-9_]*$ (lowercase Postgres identifier)",
+        "sinks.Primary: invalid name: must match ^[a-z_][a-z0-9_]*$: flusso names OpenSearch indexes, slots and publications after it, which must be lowercase",
         "sinks.search.usrname: unknown key, did you mean `username`?",
         "indexes.users.primaryKy: unknown key, did you mean `primaryKey`?",
         "indexes.users.primaryKey: is missing",

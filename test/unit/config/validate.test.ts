@@ -95,7 +95,7 @@ describe("decoding the document language", () => {
       issuesOf(
         {
           orders: join("hasMany", {
-            table: "Orders",
+            table: "O".repeat(64),
             foreignKey: [],
             orderBy: [{ column: "placed_at", direction: "up" }],
             limit: 0
@@ -105,7 +105,7 @@ describe("decoding the document language", () => {
       )
     ).toEqual([
       "indexes.users.primaryKey[1]: Expected a string, actual 5",
-      "indexes.users.fields.orders.table: must match ^[a-z_][a-z0-9_]*$ (lowercase Postgres identifier)",
+      "indexes.users.fields.orders.table: must be at most 63 bytes: PostgreSQL cuts longer names short",
       "indexes.users.fields.orders.foreignKey: must name at least one column",
       'indexes.users.fields.orders.orderBy[0].direction: Expected "asc" | "desc", actual "up"',
       "indexes.users.fields.orders.limit: must be a positive integer"

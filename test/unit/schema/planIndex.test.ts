@@ -204,3 +204,35 @@ describe("planIndex", () => {
     expect(plan({ ...users, fields: explicit }).hash).toBe(base)
   })
 })
+
+describe("names as applications' schemas spell them", () => {
+  const prisma = defineIndex({
+    table: "User",
+    primaryKey: "id",
+    columnNames: "field",
+    softDelete: { field: "deletedAt" },
+    fields: {
+      createdAt: t.timestamp(),
+      deletedAt: t.boolean(),
+      displayName: t.text({ column: "name" }),
+      posts: t.hasMany({ table: "Post", foreignKey: "authorId", primaryKey: "id", fields: { publishedAt: t.timestamp() } })
+    }
+  })
+
+  it("accepts mixed-case tables and columns, and with columnNames: field reads the field's own name at every level", () => {
+    const planned = plan(prisma)
+    expect(planned.qualifiedTable).toBe("public.User")
+    expect(planned.softDelete?.column).toBe("deletedAt")
+    expect(planned.fields.map((f) => (f._tag === "Scalar" ? f.column : f.name))).toEqual(["createdAt", "deletedAt", "name", "posts"])
+    const posts = planned.fields[3]
+    expect(posts?._tag === "Join" && posts.fields.map((f) => (f._tag === "Scalar" ? f.column : ""))).toEqual(["publishedAt"])
+  })
+
+  it("snake_case stays the default, and the choice does not change the content hash when the columns are the same", () => {
+    const snake = plan({ ...prisma, columnNames: "snake_case" })
+    expect(snake.fields[0]?._tag === "Scalar" && snake.fields[0].column).toBe("created_at")
+    const explicit = plan({ table: "t", primaryKey: "id", fields: { createdAt: t.timestamp({ column: "createdAt" }) } })
+    const byOption = plan({ table: "t", primaryKey: "id", columnNames: "field", fields: { createdAt: t.timestamp() } })
+    expect(byOption.hash).toBe(explicit.hash)
+  })
+})
