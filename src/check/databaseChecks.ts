@@ -13,7 +13,7 @@ import type { IndexPlan, TableRef } from "../schema/IndexPlan.js"
 import { qualify } from "../schema/IndexPlan.js"
 import { type TableInfo, tablesOf } from "../source/postgres/catalog.js"
 import { quoteIdent } from "../source/postgres/documentSql.js"
-import { checkWalLevel, publishViaRoot, unpublished } from "../source/postgres/replicationSetup.js"
+import { checkWalLevel, FAILOVER_SINCE, failoverUnsupported, publishViaRoot, serverVersion, unpublished } from "../source/postgres/replicationSetup.js"
 import { slotProblem } from "../source/postgres/setupProblems.js"
 import { queryRows } from "../source/postgres/sqlErrors.js"
 import { type Finding, finding } from "./CheckReport.js"
@@ -28,6 +28,8 @@ export interface DatabaseCheckInput {
   readonly publication: string
   readonly slot: string
   readonly managePublication: boolean
+  /** `source.failover`: the slot must be a failover slot. */
+  readonly failover: boolean
 }
 
 /** `bool::text` as a boolean (every value arrives as text: connection.ts). */
@@ -253,6 +255,7 @@ const publicationCoverage = (
   })
 
 const SlotRow = Schema.Struct({
+  failover: Schema.NullOr(Schema.String),
   plugin: Schema.NullOr(Schema.String),
   database: Schema.NullOr(Schema.String),
   current_database: Schema.String,
@@ -260,16 +263,22 @@ const SlotRow = Schema.Struct({
   active: PgBool,
   active_pid: Schema.NullOr(Schema.String)
 })
-const SLOT = `SELECT plugin::text AS plugin, database::text AS database, current_database()::text AS current_database,
+// `failover` exists from PostgreSQL 17 on; through to_jsonb the query runs on any version.
+const SLOT = `SELECT to_jsonb(s) ->> 'failover' AS failover, plugin::text AS plugin, database::text AS database, current_database()::text AS current_database,
        wal_status, active::text AS active, active_pid::text AS active_pid
-  FROM pg_replication_slots WHERE slot_name = $1`
+  FROM pg_replication_slots s WHERE slot_name = $1`
 
 const CapacityRow = Schema.Struct({ max: Schema.NumberFromString, used: Schema.NumberFromString })
 const CAPACITY = `SELECT current_setting('max_replication_slots') AS max, (SELECT count(*) FROM pg_replication_slots)::text AS used`
 
 /** The slot as ensureSlot (replicationSetup.ts) would find it: same conditions, same words (setupProblems.ts). */
-const slotHealth = (sql: SqlClient, slot: string): Effect.Effect<ReadonlyArray<Finding>, QueryError> =>
+const slotHealth = (sql: SqlClient, slot: string, failover: boolean): Effect.Effect<ReadonlyArray<Finding>, QueryError> =>
   Effect.gen(function*() {
+    const version = yield* serverVersion(sql)
+    if (failover && version < FAILOVER_SINCE) {
+      const problem = failoverUnsupported(version)
+      return [finding("error", problem.reason, { path: "source.failover", fix: problem.fix })]
+    }
     const [row] = yield* queryRows(sql, "reading replication slots", SLOT, [slot], SlotRow)
     if (row === undefined) {
       const [capacity] = yield* queryRows(sql, "reading max_replication_slots", CAPACITY, [], CapacityRow)
@@ -278,11 +287,18 @@ const slotHealth = (sql: SqlClient, slot: string): Effect.Effect<ReadonlyArray<F
           fix: `drop an unused slot (SELECT pg_drop_replication_slot('…');), or ALTER SYSTEM SET max_replication_slots = ${capacity.max + 1}; then restart PostgreSQL`
         })]
       }
-      return [finding("info", `replication slot ${slot} does not exist yet: flusso creates it on start and seeds every index`)]
+      return [finding("info", `replication slot ${slot} does not exist yet: flusso creates it${failover ? " as a failover slot" : ""} on start and seeds every index`)]
     }
     const problem = slotProblem(slot, row)
     if (problem !== undefined) return [finding("error", problem.reason, { fix: problem.fix })]
     const out: Array<Finding> = []
+    if (row.failover === "true") {
+      out.push(finding("info", `replication slot ${slot} is a failover slot: a standby that syncs slots (sync_replication_slots) keeps it through a promotion`))
+    } else if (failover) {
+      out.push(finding("info", `replication slot ${slot} is not a failover slot: flusso makes it one on start (source.failover)`))
+    } else if (version >= FAILOVER_SINCE) {
+      out.push(finding("info", `replication slot ${slot} is not a failover slot: a promotion of a standby loses it and flusso re-seeds; set source.failover on highly available PostgreSQL`))
+    }
     if (row.wal_status === "unreserved") {
       out.push(finding("warning", `replication slot ${slot} is about to lose WAL it needs (wal_status = unreserved): flusso lags too far behind`, {
         fix: "let flusso catch up, or raise max_slot_wal_keep_size"
@@ -315,6 +331,6 @@ export const checkDatabase = (input: DatabaseCheckInput): Effect.Effect<Readonly
       ? selectPrivileges(me, rows.right)
       : [finding("error", `could not check table privileges: ${rows.left.reason}`)]
     const publication = yield* orReport(`publication ${input.publication}`)(publicationCoverage(sql, input, me, byName, published))
-    const slot = yield* orReport(`replication slot ${input.slot}`)(slotHealth(sql, input.slot))
+    const slot = yield* orReport(`replication slot ${input.slot}`)(slotHealth(sql, input.slot, input.failover))
     return [...wal, ...replicationAttribute(me), ...privileges, ...publication, ...slot]
   })

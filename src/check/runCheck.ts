@@ -123,7 +123,8 @@ const onlineFindings = (
       tables,
       publication: source.publication,
       slot: source.slot,
-      managePublication: source.managePublication
+      managePublication: source.managePublication,
+      failover: source.failover ?? false
     })
     return [...catalog, ...database]
   }).pipe(

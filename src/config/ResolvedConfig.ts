@@ -12,6 +12,8 @@ export interface ResolvedSource {
   readonly slot: string
   readonly publication: string
   readonly managePublication: boolean
+  /** Create (or alter) the slot with `failover = true` (PostgreSQL 17+). Default false. */
+  readonly failover?: boolean
 }
 
 export interface ResolvedOpenSearchSink

@@ -512,7 +512,10 @@ export const PostgresSource = Schema.Struct({
   url: Schema.optional(Schema.Union(Secret, ConnectionParts)),
   managePublication: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   slot: Schema.optionalWith(Identifier, { default: () => "flusso" }),
-  publication: Schema.optionalWith(Identifier, { default: () => "flusso" })
+  publication: Schema.optionalWith(Identifier, { default: () => "flusso" }),
+  failover: Schema.optionalWith(Schema.Boolean, { default: () => false }).annotations({
+    description: "Make the slot a failover slot (PostgreSQL 17+), which a promoted standby keeps: set it on managed, highly available PostgreSQL (Patroni, CloudNativePG, RDS)."
+  })
 }).annotations({
   title: "postgres",
   description: "The PostgreSQL database to follow; `url` may be left out for DATABASE_URL."

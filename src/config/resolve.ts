@@ -108,7 +108,8 @@ export const resolveConfig = (
       url: Redacted.make(source.right),
       slot: config.source.slot,
       publication: config.source.publication,
-      managePublication: config.source.managePublication
+      managePublication: config.source.managePublication,
+      failover: config.source.failover
     },
     sinks: resolvedSinks.length > 0 ? resolvedSinks : [{ type: "stdout", pretty: false, name: "stdout" }],
     indexes: Object.entries(config.indexes).map(([name, index]) => planIndex(name, index, config.onError)),

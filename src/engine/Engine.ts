@@ -79,6 +79,7 @@ export const run = (options: EngineOptions) =>
     const plans = options.indexes.filter((p) => p.enabled)
     const byName = new Map(plans.map((p) => [p.name, p]))
 
+    yield* status.source(source.description)
     // A sink unreachable at start is waited for, like one that goes away later.
     const targets = yield* retryTransient("preparing the indexes", sink.ensureIndexes(plans))
     const progress = yield* Effect.forEach(targets, (target) =>

@@ -76,6 +76,8 @@ export interface ChangeSource {
    * before it was created is never streamed, so indexes seeded before must be rebuilt.
    */
   readonly resumes: boolean
+  /** What an operator wants to know of the source (`/status`): for PostgreSQL the slot, whether it fails over, the publication, the server version. */
+  readonly description: Readonly<Record<string, string | number | boolean | null>>
   /** A position as the database prints it (an LSN: `16/B374D848`). */
   readonly describePosition: (position: bigint) => string
   /** Whether the live stream is connected and streaming now. */

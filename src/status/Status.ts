@@ -41,8 +41,12 @@ export const IndexStatus = Schema.Struct({
 })
 export type IndexStatus = typeof IndexStatus.Type
 
+/** What the source says of itself (`ChangeSource.description`): slot, publication, server version… */
+export type SourceDescription = Readonly<Record<string, string | number | boolean | null>>
+
 export interface StatusSnapshot {
   readonly phase: Phase
+  readonly source: SourceDescription | null
   readonly ready: boolean
   readonly uptimeSeconds: number
   readonly indexes: ReadonlyArray<IndexStatus>
@@ -61,6 +65,7 @@ export interface StatusSnapshot {
 
 interface State {
   readonly startedAt: number
+  readonly source: SourceDescription | null
   readonly streaming: boolean
   readonly retrying: boolean
   readonly stopped: boolean
@@ -73,6 +78,7 @@ interface State {
 
 export interface StatusService {
   /** Whether live capture runs (the replication connection is streaming). */
+  readonly source: (description: SourceDescription) => Effect.Effect<void>
   readonly streaming: (streaming: boolean) => Effect.Effect<void>
   /** Whether a batch is failing transiently and being retried (its failures are `failed`). */
   readonly retrying: (retrying: boolean) => Effect.Effect<void>
@@ -111,6 +117,7 @@ const phaseOf = (state: State): Phase => {
 export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
   const state = yield* Ref.make<State>({
     startedAt: yield* Clock.currentTimeMillis,
+    source: null,
     streaming: false,
     retrying: false,
     stopped: false,
@@ -128,6 +135,7 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
     })
 
   return {
+    source: (description) => update((s) => ({ ...s, source: description })),
     streaming: (streaming) => update((s) => ({ ...s, streaming })),
     retrying: (retrying) => update((s) => ({ ...s, retrying })),
     failed: (message) =>
@@ -148,6 +156,7 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
       const phase = phaseOf(s)
       return {
         phase,
+        source: s.source,
         ready: s.streaming && !s.stopped,
         uptimeSeconds: Math.round((now - s.startedAt) / 1000),
         indexes: [...s.indexes.values()],

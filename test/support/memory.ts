@@ -122,6 +122,7 @@ export const layers = (world: MemoryWorld) =>
     Layer.succeed(ChangeSource, {
       changes: Stream.fromQueue(world.events),
       resumes: true,
+      description: { kind: "memory" },
       describePosition: (position) => String(position),
       streaming: Effect.succeed(true),
       lag: Effect.succeed(0),

@@ -15,7 +15,7 @@ import { tablesOf } from "./catalog.js"
 import { clientConfig } from "./connection.js"
 import { lastKeyStatement, snapshotStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
-import { checkWalLevel, ensurePublication, ensureSlot } from "./replicationSetup.js"
+import { checkFailoverSupport, checkWalLevel, ensurePublication, ensureSlot, serverVersionText } from "./replicationSetup.js"
 import { formatLsn } from "./lsn.js"
 import { replicationStream } from "./replicationStream.js"
 import { layoutChanges as partitionLayoutChanges, readLayout, relationTables } from "./partitions.js"
@@ -34,6 +34,7 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const sql = yield* SqlClient
     const plans = options.plans.filter((p) => p.enabled)
     yield* checkWalLevel(sql)
+    yield* checkFailoverSupport(sql, options.source.failover ?? false)
     const catalog = yield* PgCatalog
     const tables = catalog.tables
     for (const plan of plans) {
@@ -58,7 +59,10 @@ export const make = (options: PostgresChangeSourceOptions) =>
       return { ...ref, partitioned: table?.partitioned ?? false, partition: table?.partition ?? false }
     })
     yield* ensurePublication(sql, options.source.publication, published, options.source.managePublication)
-    const slot = yield* ensureSlot(sql, options.source.slot)
+    const slot = yield* ensureSlot(sql, options.source.slot, {
+      failover: options.source.failover ?? false,
+      replicationClient: clientConfig(options.source.url, "flusso-setup")
+    })
     const acked = yield* Ref.make(slot.confirmed)
 
     const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
@@ -143,6 +147,12 @@ export const make = (options: PostgresChangeSourceOptions) =>
         relationTables: relationTables(sql, readNames)
       }).pipe(Stream.filterEffect(ignore)),
       resumes: !slot.created,
+      description: {
+        slot: options.source.slot,
+        failoverSlot: slot.failover,
+        publication: options.source.publication,
+        serverVersion: yield* serverVersionText(sql)
+      },
       describePosition: formatLsn,
       streaming: Ref.get(streaming),
       lag,

@@ -6,6 +6,8 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
+import type { ClientConfig } from "pg"
+import pg from "pg"
 import { SourceMisconfigured, type SourceUnavailable } from "../../errors.js"
 import { quoteIdent } from "./documentSql.js"
 import { parseLsn } from "./lsn.js"
@@ -139,44 +141,118 @@ export const ensurePublication = (
     )
   })
 
-/** The slot as found (or made): the position it is confirmed up to, and whether it was created now. */
+/** The slot as found (or made): the position it is confirmed up to, whether it was created now, whether it fails over. */
 export interface SlotState {
   readonly confirmed: bigint
   readonly created: boolean
+  /** Made with `failover = true` (PostgreSQL 17+): a promoted standby keeps it. */
+  readonly failover: boolean
 }
+
+export interface SlotOptions {
+  /** The slot must be a failover slot (`source.failover`). */
+  readonly failover: boolean
+  /** A connection for replication commands (ALTER_REPLICATION_SLOT has no SQL function). */
+  readonly replicationClient: ClientConfig
+}
+
+/** `server_version_num`: 170004 for 17.4. */
+export const serverVersion = (sql: SqlClient): Effect.Effect<number, SetupError> =>
+  queryRows(sql, "reading the server version", "SELECT current_setting('server_version_num') AS version", [],
+    Schema.Struct({ version: Schema.NumberFromString })).pipe(Effect.map((rows) => rows[0]?.version ?? 0))
+
+/** `server_version`, as PostgreSQL prints it (`17.4`). */
+export const serverVersionText = (sql: SqlClient): Effect.Effect<string, SetupError> =>
+  queryRows(sql, "reading the server version", "SELECT current_setting('server_version') AS version", [],
+    Schema.Struct({ version: Schema.String })).pipe(Effect.map((rows) => rows[0]?.version ?? "unknown"))
+
+/** Failover slots came with PostgreSQL 17. */
+export const FAILOVER_SINCE = 170000
+
+export const failoverUnsupported = (version: number): { readonly reason: string; readonly fix: string } => ({
+  reason: `source.failover needs PostgreSQL 17 or later (failover slots); this server is ${Math.floor(version / 10000)}`,
+  fix: "remove source.failover (a promotion then loses the slot: flusso re-seeds after one), or upgrade PostgreSQL to 17+"
+})
+
+/** A failover slot asked of a server that cannot make one stops the run before anything is created. */
+export const checkFailoverSupport = (sql: SqlClient, failover: boolean): Effect.Effect<void, SetupError> =>
+  failover
+    ? Effect.flatMap(serverVersion(sql), (version) =>
+      version < FAILOVER_SINCE ? Effect.fail(new SourceMisconfigured(failoverUnsupported(version))) : Effect.void)
+    : Effect.void
+
+/** Sets `failover` on an existing slot: a replication command, sent over a replication connection. */
+const alterFailover = (client: ClientConfig, slot: string): Effect.Effect<void, SetupError> =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({
+      try: async () => {
+        // `replication` is a startup parameter pg passes on but its types do not declare.
+        const config: ClientConfig & { readonly replication: "database" } = { ...client, replication: "database" }
+        const connection = new pg.Client(config)
+        connection.on("error", () => undefined)
+        await connection.connect()
+        return connection
+      },
+      catch: (e) => classify(`connecting to alter replication slot ${slot}`, e)
+    }),
+    (connection) =>
+      Effect.tryPromise({
+        try: () => connection.query(`ALTER_REPLICATION_SLOT ${quoteIdent(slot)} ( FAILOVER true )`),
+        catch: (e) =>
+          isPermissionDenied(e)
+            ? new SourceMisconfigured({ reason: `not allowed to make replication slot ${slot} a failover slot`, fix: "grant the role REPLICATION: ALTER ROLE <role> REPLICATION;" })
+            : classify(`making replication slot ${slot} a failover slot`, e)
+      }),
+    (connection) => Effect.promise(() => connection.end().catch(() => undefined))
+  ).pipe(Effect.asVoid)
 
 /**
  * Creates the slot when missing and returns the position it is confirmed up to: where
- * streaming resumes, so a received-but-unflushed change is always redelivered.
+ * streaming resumes, so a received-but-unflushed change is always redelivered. With
+ * `failover`, the slot is created as (or made) a failover slot; a server older than 17
+ * cannot, which stops the run before anything is created.
  */
-export const ensureSlot = (sql: SqlClient, slot: string): Effect.Effect<SlotState, SetupError> =>
+export const ensureSlot = (sql: SqlClient, slot: string, options: SlotOptions): Effect.Effect<SlotState, SetupError> =>
   Effect.gen(function*() {
+    yield* checkFailoverSupport(sql, options.failover)
     const SlotRow = Schema.Struct({
       plugin: Schema.NullOr(Schema.String),
       database: Schema.NullOr(Schema.String),
       current_database: Schema.String,
       wal_status: Schema.NullOr(Schema.String),
-      confirmed: Schema.NullOr(Schema.String)
+      confirmed: Schema.NullOr(Schema.String),
+      failover: Schema.NullOr(Schema.String)
     })
+    // `failover` exists from PostgreSQL 17 on; through to_jsonb the query runs on any version.
     const read = queryRows(sql, "reading replication slots",
-      `SELECT plugin, database, current_database() AS current_database, wal_status, confirmed_flush_lsn::text AS confirmed
-         FROM pg_replication_slots WHERE slot_name = $1`, [slot], SlotRow)
+      `SELECT plugin, database, current_database() AS current_database, wal_status, confirmed_flush_lsn::text AS confirmed,
+              to_jsonb(s) ->> 'failover' AS failover
+         FROM pg_replication_slots s WHERE slot_name = $1`, [slot], SlotRow)
     let rows = yield* read
     const created = rows.length === 0
     if (created) {
-      yield* sql.unsafe("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]).pipe(
+      const create = options.failover
+        ? sql.unsafe("SELECT pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)", [slot])
+        : sql.unsafe("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot])
+      yield* create.pipe(
         Effect.catchAll((e) =>
           Effect.fail(isPermissionDenied(e)
             ? new SourceMisconfigured({ reason: `not allowed to create replication slot ${slot}`, fix: "grant the role REPLICATION: ALTER ROLE <role> REPLICATION;" })
             : classify(`creating replication slot ${slot}`, e))
         )
       )
-      yield* Effect.logInfo(`created replication slot ${slot}`)
+      yield* Effect.logInfo(`created replication slot ${slot}${options.failover ? " (a failover slot)" : ""}`)
       rows = yield* read
     }
     const row = rows[0]
     if (row === undefined) return yield* new SourceMisconfigured({ reason: `replication slot ${slot} vanished after creation`, fix: "check that nothing else drops it" })
     const problem = slotProblem(slot, row)
     if (problem !== undefined) return yield* new SourceMisconfigured(problem)
-    return { confirmed: row.confirmed === null ? 0n : parseLsn(row.confirmed), created }
+    let failover = row.failover === "true"
+    if (options.failover && !failover) {
+      yield* alterFailover(options.replicationClient, slot)
+      yield* Effect.logInfo(`replication slot ${slot} is now a failover slot`)
+      failover = true
+    }
+    return { confirmed: row.confirmed === null ? 0n : parseLsn(row.confirmed), created, failover }
   })
