@@ -90,25 +90,23 @@ export const make = (options: {
       Effect.gen(function*() {
         const before = (yield* Ref.get(expected)).get(plan.name)
         if (before === undefined) return
-        const current = yield* source.layout(plan)
-        if (current === null || current === before) return
-        const reasons = yield* source.layoutChanges(before, current)
-        if (reasons.length === 0) {
-          yield* record((yield* Ref.get(newest)).get(plan.name) ?? [], current)
-          yield* Ref.update(expected, (map) => new Map(map).set(plan.name, current))
+        // A layout that cannot be read now is read at the next look: the sync goes on meanwhile.
+        const seen = yield* Effect.gen(function*() {
+          const current = yield* source.layout(plan)
+          if (current === null || current === before) return undefined
+          return { current, reasons: yield* source.layoutChanges(before, current) }
+        }).pipe(Effect.catchAll((error) => Effect.as(Effect.logWarning(`reading the source layout failed: ${error.message}`), undefined)))
+        if (seen === undefined) return
+        if (seen.reasons.length === 0) {
+          yield* record((yield* Ref.get(newest)).get(plan.name) ?? [], seen.current)
+          yield* Ref.update(expected, (map) => new Map(map).set(plan.name, seen.current))
           return
         }
-        // `started` records the layout on the new generations once the rebuild begins; if the
-        // index is being built already, the change is looked at again next time.
-        if (!(yield* rebuild(plan, reasons))) yield* Effect.logDebug("the index is being built already; looking again shortly")
-      }).pipe(
-        // A layout that cannot be read now is read at the next look; a rebuild that fails fails the run, as seeding does.
-        Effect.catchIf(
-          (error) => error._tag === "SourceUnavailable",
-          (error) => Effect.logDebug(`reading the source layout failed: ${error.message}`)
-        ),
-        Effect.annotateLogs("index", plan.name)
-      )
+        // `started` records the layout on the new generations once the rebuild begins (a
+        // rebuild that fails fails the run, as seeding does); if the index is being built
+        // already, the change is looked at again next time.
+        if (!(yield* rebuild(plan, seen.reasons))) yield* Effect.logDebug("the index is being built already; looking again shortly")
+      }).pipe(Effect.annotateLogs("index", plan.name))
 
     const watch = <R>(every: number, rebuild: Rebuild<R>): Effect.Effect<void, EngineError, R> =>
       Effect.gen(function*() {

@@ -95,8 +95,12 @@ const rowsOf = (sql: SqlClient, oid: string): Effect.Effect<"dropped" | "empty" 
     if (relation === undefined) return "dropped"
     const rows = yield* queryRows(sql, `reading partition ${relation.schema}.${relation.name}`,
       `SELECT EXISTS (SELECT 1 FROM ${tableName({ schema: relation.schema, table: relation.name })})::text AS populated`, [],
-      Schema.Struct({ populated: Schema.String }))
-    return rows[0]?.populated === "true" ? "populated" : "empty"
+      Schema.Struct({ populated: Schema.String })).pipe(
+        // Dropped between the two reads: as good as dropped before them.
+        Effect.catchIf((error) => error._tag === "SourceMisconfigured", () => Effect.succeed([{ populated: "dropped" }]))
+      )
+    const populated = rows[0]?.populated
+    return populated === "dropped" ? "dropped" : populated === "true" ? "populated" : "empty"
   })
 
 /**
