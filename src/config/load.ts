@@ -43,8 +43,10 @@ const NAMESPACE = `flusso-config-${randomUUID()}`
  * tsx and the config's modules with it when it ends.
  */
 const RUNNING_FLUSSO = ((): string | undefined => {
-  const entry = new URL("../index.js", import.meta.url)
-  return import.meta.url.endsWith(".js") && existsSync(entry) ? entry.href : undefined
+  if (!import.meta.url.endsWith(".js")) return undefined
+  // dist/config/load.js as tsc emits it; dist/main.js or dist/loadWorker.js as bundled.
+  const entry = [new URL("../index.js", import.meta.url), new URL("./index.js", import.meta.url)].find((url) => existsSync(url))
+  return entry?.href
 })()
 
 /**

@@ -1,0 +1,28 @@
+// `npm run build`'s second half: the CLI as one bundled program. tsc has emitted dist/ —
+// the library entry points embedding applications import (dist/index.js …) — and this
+// replaces dist/main.js with a single esbuild bundle of src/main.ts, and writes the
+// config loader's worker (dist/loadWorker.js) the same way. One file to parse instead of
+// some two thousand modules: start-up time and resident memory (what Node keeps of each
+// module's source and compiled code). tsx stays a package: it registers loader hooks by
+// the paths of its own files.
+import { build } from "esbuild"
+import { chmodSync } from "node:fs"
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // Smaller to parse; identifiers kept, so an internal error's stack still reads.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  external: ["tsx", "pg-native"],
+  // CommonJS dependencies call require(): give the ESM bundle one.
+  banner: { js: "import { createRequire as __flussoRequire } from 'node:module'; const require = __flussoRequire(import.meta.url);" },
+  logLevel: "warning"
+}
+
+await build({ ...common, entryPoints: ["src/main.ts"], outfile: "dist/main.js" })
+await build({ ...common, entryPoints: ["src/config/loadWorker.ts"], outfile: "dist/loadWorker.js" })
+chmodSync("dist/main.js", 0o755)
