@@ -1,7 +1,7 @@
 // `npm run build`'s second half: the CLI as one bundled program. tsc has emitted dist/ —
 // the library entry points embedding applications import (dist/index.js …) — and this
 // replaces dist/main.js with a single esbuild bundle of src/main.ts, and writes the
-// config loader's worker (dist/loadWorker.js) the same way. One file to parse instead of
+// config loader's child (dist/loadChild.js) the same way. One file to parse instead of
 // some two thousand modules: start-up time and resident memory (what Node keeps of each
 // module's source and compiled code). tsx stays a package: it registers loader hooks by
 // the paths of its own files.
@@ -24,5 +24,5 @@ const common = {
 }
 
 await build({ ...common, entryPoints: ["src/main.ts"], outfile: "dist/main.js" })
-await build({ ...common, entryPoints: ["src/config/loadWorker.ts"], outfile: "dist/loadWorker.js" })
+await build({ ...common, entryPoints: ["src/config/loadChild.ts"], outfile: "dist/loadChild.js" })
 chmodSync("dist/main.js", 0o755)

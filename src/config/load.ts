@@ -15,7 +15,7 @@ import { register as registerCommonJs } from "tsx/cjs/api"
 import { register } from "tsx/esm/api"
 import { ConfigInvalid } from "../errors.js"
 import { SCHEMA_KEY } from "./jsonSchema.js"
-import { importInWorker } from "./loadInWorker.js"
+import { importIsolated } from "./loadIsolated.js"
 import type { FlussoConfig } from "./model.js"
 import { isRustConfig, loadRustConfig } from "./rs/index.js"
 import { validateConfig } from "./validate.js"
@@ -39,12 +39,12 @@ const NAMESPACE = `flusso-config-${randomUUID()}`
 /**
  * The running flusso's entry point when it runs built (dist/config/load.js → dist/index.js).
  * From source (tests, `tsx src/main.ts`) there is none and "flusso" resolves like any package.
- * Built, `run` imports config modules in a worker thread (`loadInWorker.ts`), which takes
+ * Built, `run` imports config modules in a child process (`loadIsolated.ts`), which takes
  * tsx and the config's modules with it when it ends.
  */
 const RUNNING_FLUSSO = ((): string | undefined => {
   if (!import.meta.url.endsWith(".js")) return undefined
-  // dist/config/load.js as tsc emits it; dist/main.js or dist/loadWorker.js as bundled.
+  // dist/config/load.js as tsc emits it; dist/main.js or dist/loadChild.js as bundled.
   const entry = [new URL("../index.js", import.meta.url), new URL("./index.js", import.meta.url)].find((url) => existsSync(url))
   return entry?.href
 })()
@@ -180,7 +180,7 @@ const readJson = (file: string, shown: string): Effect.Effect<unknown, ConfigInv
 
 export interface LoadOptions {
   /**
-   * Import a module config in a worker thread (a built flusso only): what loading it takes
+   * Import a module config in a child process (a built flusso only): what loading it takes
    * is gone once it is loaded — for a process that runs on (`run`).
    */
   readonly isolated?: boolean
@@ -199,7 +199,7 @@ export const loadConfig = (file: string, options: LoadOptions = {}): Effect.Effe
       extension === ".json"
         ? yield* readJson(absolute, file)
         : MODULE_EXTENSIONS.includes(extension)
-          ? yield* (options.isolated === true && RUNNING_FLUSSO !== undefined ? importInWorker(absolute, file) : importDefault(absolute, file))
+          ? yield* (options.isolated === true && RUNNING_FLUSSO !== undefined ? importIsolated(absolute, file) : importDefault(absolute, file))
           : yield* new ConfigInvalid({
               file,
               issues: [`unsupported config file extension "${extension}"; use .ts, .mts, .js, .mjs, .json or a Rust flusso .toml`]

@@ -12,7 +12,7 @@ const FIXTURE = path.resolve(import.meta.dirname, "../fixtures/rs/flusso.toml")
 describe("flusso.toml", () => {
   it("maps every key of the fixture onto the model", async () => {
     const config = await loaded(FIXTURE)
-    expect(config.source).toEqual({ type: "postgres", url: new EnvRef({ name: "DATABASE_URL" }), managePublication: true, slot: "flusso", publication: "flusso" })
+    expect(config.source).toEqual({ type: "postgres", url: new EnvRef({ name: "DATABASE_URL" }), managePublication: true, failover: false, slot: "flusso", publication: "flusso" })
     expect(config.prefix).toBe("rsfixture_")
     expect(config.onError).toBe("stop")
     expect(config.server).toEqual({ publicAddress: "127.0.0.1:9464", privateAddress: "127.0.0.1:9465" })
