@@ -23,6 +23,13 @@ const common = {
   logLevel: "warning"
 }
 
-await build({ ...common, entryPoints: ["src/main.ts"], outfile: "dist/main.js" })
-await build({ ...common, entryPoints: ["src/config/loadChild.ts"], outfile: "dist/loadChild.js" })
+// Code a run may never need (the Rust config reader, OTLP export) is imported dynamically
+// and split into chunks of its own, loaded on first use.
+await build({
+  ...common,
+  entryPoints: { main: "src/main.ts", loadChild: "src/config/loadChild.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]"
+})
 chmodSync("dist/main.js", 0o755)

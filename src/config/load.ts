@@ -17,7 +17,7 @@ import { ConfigInvalid } from "../errors.js"
 import { SCHEMA_KEY } from "./jsonSchema.js"
 import { importIsolated } from "./loadIsolated.js"
 import type { FlussoConfig } from "./model.js"
-import { isRustConfig, loadRustConfig } from "./rs/index.js"
+import { isRustConfig } from "./rs/files.js"
 import { validateConfig } from "./validate.js"
 
 const MODULE_EXTENSIONS: ReadonlyArray<string> = [".ts", ".mts", ".js", ".mjs"]
@@ -44,7 +44,7 @@ const NAMESPACE = `flusso-config-${randomUUID()}`
  */
 const RUNNING_FLUSSO = ((): string | undefined => {
   if (!import.meta.url.endsWith(".js")) return undefined
-  // dist/config/load.js as tsc emits it; dist/main.js or dist/loadChild.js as bundled.
+  // dist/config/load.js as tsc emits it, or a chunk of the bundle (dist/chunks/); dist/main.js or dist/loadChild.js.
   const entry = [new URL("../index.js", import.meta.url), new URL("./index.js", import.meta.url)].find((url) => existsSync(url))
   return entry?.href
 })()
@@ -194,7 +194,8 @@ export const loadConfig = (file: string, options: LoadOptions = {}): Effect.Effe
     const isFile = yield* Effect.promise(() => stat(absolute).then((s) => s.isFile(), () => false))
     if (!isFile) return yield* new ConfigInvalid({ file, issues: [`no such file: ${absolute}`] })
     // The Rust flusso's flusso.toml (+ *.schema.yml): its own reader, the same validation.
-    if (isRustConfig(absolute)) return (yield* loadRustConfig(file)).config
+    // Its reader (YAML, TOML) is loaded only for such a file.
+    if (isRustConfig(absolute)) return (yield* Effect.flatMap(Effect.promise(() => import("./rs/index.js")), (rs) => rs.loadRustConfig(file))).config
     const exported =
       extension === ".json"
         ? yield* readJson(absolute, file)

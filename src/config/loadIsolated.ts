@@ -8,6 +8,7 @@
  */
 import { Effect, ParseResult, Schema } from "effect"
 import { fork } from "node:child_process"
+import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { ConfigInvalid } from "../errors.js"
 
@@ -22,7 +23,11 @@ export type LoadReply = typeof LoadReply.Type
 /** Where the request travels: the child reads it from its environment. */
 export const REQUEST_VARIABLE = "FLUSSO_CONFIG_LOAD_REQUEST"
 
-const CHILD = fileURLToPath(new URL("./loadChild.js", import.meta.url))
+/** dist/config/loadChild.js next to this module as tsc emits it; dist/loadChild.js above the bundle's chunk holding it. */
+const CHILD = fileURLToPath(
+  [new URL("./loadChild.js", import.meta.url), new URL("../loadChild.js", import.meta.url)].find((url) => existsSync(url)) ??
+    new URL("./loadChild.js", import.meta.url)
+)
 
 const inlineScriptOption = (arg: string): boolean =>
   arg === "-e" || arg === "-p" || ["--eval", "--print", "--input-type"].some((option) => arg === option || arg.startsWith(`${option}=`))

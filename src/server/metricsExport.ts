@@ -5,10 +5,7 @@
  * specific `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`) is set, pushed over OTLP/HTTP as well.
  */
 import * as Metrics from "@effect/opentelemetry/Metrics"
-import * as OtlpMetrics from "@effect/opentelemetry/OtlpMetrics"
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import * as Resource from "@effect/opentelemetry/Resource"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
 import { Context, Effect, Layer } from "effect"
 
@@ -19,7 +16,7 @@ export interface MetricsTextService {
 
 export class MetricsText extends Context.Tag("flusso/MetricsText")<MetricsText, MetricsTextService>() {}
 
-const resource = (version: string) => ({ serviceName: "flusso", serviceVersion: version })
+export const resource = (version: string) => ({ serviceName: "flusso", serviceVersion: version })
 
 const prometheus = (version: string): Layer.Layer<MetricsText> =>
   Layer.unwrapEffect(Effect.sync(() => {
@@ -51,10 +48,9 @@ export const otlpMetricsUrl = (env: Readonly<Record<string, string | undefined>>
   return base ? `${base.replace(/\/+$/, "")}/v1/metrics` : undefined
 }
 
+/** OTLP export (an HTTP client, serializers: loaded only when an endpoint is configured). */
 const otlp = (url: string, version: string): Layer.Layer<never> =>
-  OtlpMetrics.layer({ url, resource: resource(version), exportInterval: "10 seconds" }).pipe(
-    Layer.provide(Layer.merge(NodeHttpClient.layer, OtlpSerialization.layerJson))
-  )
+  Layer.unwrapEffect(Effect.promise(() => import("./otlpExport.js")).pipe(Effect.map((module) => module.layer(url, version))))
 
 /** `/metrics` text, plus OTLP export when configured. */
 export const layer = (options: { readonly version: string; readonly otlpUrl: string | undefined }): Layer.Layer<MetricsText> =>

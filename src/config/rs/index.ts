@@ -19,7 +19,7 @@ import { parseSchemaYaml } from "./schemaYaml.js"
 import { parseToml } from "./toml.js"
 
 /** `--config` files this folder reads. */
-export const isRustConfig = (file: string): boolean => path.extname(file) === ".toml"
+export { isRustConfig } from "./files.js"
 
 export interface RustConfig {
   /** The config as our model's input, only what the files say (and the Rust defaults that differ from ours). */

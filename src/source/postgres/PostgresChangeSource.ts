@@ -98,12 +98,11 @@ export const make = (options: PostgresChangeSourceOptions) =>
     // A partitioned table holds no rows itself: its estimate is its leaf partitions' (-1 each until analyzed).
     const estimateRows: ChangeSource["estimateRows"] = (plan) =>
       sql.unsafe(
-        `SELECT CASE WHEN bool_or(l.reltuples < 0) THEN -1 ELSE sum(l.reltuples) END::bigint::text AS rows
+        `SELECT (CASE WHEN c.relkind <> 'p' THEN c.reltuples
+                      ELSE (SELECT CASE WHEN bool_or(l.reltuples < 0) THEN -1 ELSE coalesce(sum(l.reltuples), 0) END
+                              FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) END)::bigint::text AS rows
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           JOIN LATERAL pg_partition_tree(c.oid) t ON t.isleaf
-           JOIN pg_class l ON l.oid = t.relid
-          WHERE n.nspname = $1 AND c.relname = $2
-         HAVING count(*) > 0`,
+          WHERE n.nspname = $1 AND c.relname = $2`,
         [plan.schema, plan.table]
       ).pipe(
         Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(EstimateRow))(rows)),
