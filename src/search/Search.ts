@@ -68,7 +68,8 @@ const SearchResponse = Schema.Struct({
   hits: Schema.Struct({ total: Schema.Struct({ value: Schema.Number }), hits: Schema.Array(SearchHit) })
 })
 
-const ItemError = Schema.Struct({ status: Schema.Number, error: Schema.Unknown })
+// `error` as a string or an object: `Unknown` would also take a missing key, and every item has a status.
+const ItemError = Schema.Struct({ status: Schema.Number, error: Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })) })
 
 const MsearchResponse = Schema.Struct({ responses: Schema.Array(Schema.Union(ItemError, SearchResponse)) })
 
