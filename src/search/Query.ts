@@ -13,15 +13,16 @@
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 export type JsonObject = { readonly [key: string]: Json }
 
-/** Only at the type level: the scope a condition or sort key belongs to. */
-declare const ScopeTypeId: unique symbol
+/** Only at the type level: the scope a condition (or a sort key) belongs to; two symbols keep the two apart. */
+declare const QueryScope: unique symbol
+declare const SortScope: unique symbol
 
 /**
  * One condition, in scope `S` (`""` at the root, else the dotted path of the nested array
  * whose elements it tests). `dsl` is the OpenSearch query it stands for.
  */
 export class Query<out S extends string = ""> {
-  declare readonly [ScopeTypeId]: S
+  declare readonly [QueryScope]: S
   constructor(
     /** The OpenSearch query clause. */
     readonly dsl: JsonObject,
@@ -36,7 +37,7 @@ export class Query<out S extends string = ""> {
 
 /** One sort key, in scope `S` like `Query`. */
 export class Sort<out S extends string = ""> {
-  declare readonly [ScopeTypeId]: S
+  declare readonly [SortScope]: S
   constructor(
     readonly dsl: JsonObject,
     readonly subfields: ReadonlyArray<string> = []

@@ -26,6 +26,7 @@ export interface IndexDefinition {
 
 /** A config object whose indexes can be searched: what `defineConfig` returns. */
 export interface SearchableConfig {
+  readonly source: unknown
   readonly indexes?: { readonly [name: string]: IndexDefinition }
 }
 
