@@ -15,7 +15,7 @@ import { call, pathPart, type Request, type Response } from "../sink/opensearch/
 import { connectionFromConfig, connectionFromParts, type FromConfigOptions, type ResolvedConnection, type SearchConnection } from "./connection.js"
 import { BadQuery, IndexNotFound, type SearchError, SearchUnavailable, UnexpectedResponse } from "./errors.js"
 import { fillSelected, includesOf } from "./projection.js"
-import { type Cursor, queryOf, type Runnable, type SearchableConfig, searchBody, subfieldsOf } from "./SearchRequest.js"
+import { type Cursor, DEFAULT_SIZE, queryOf, type Runnable, type SearchableConfig, searchBody, subfieldsOf } from "./SearchRequest.js"
 
 /** One hit: the document (or its projection), its id and its relevance score (0 in filter context). */
 export interface Hit<D> {
@@ -176,7 +176,7 @@ export const make = (connection: ResolvedConnection): Effect.Effect<SearchServic
             // The one cast of a hit: it passed the schema derived from the config its type comes from.
             (document) => ({ id: hit._id, score: hit._score ?? 0, document: document as D })
           ))
-        const size = request.state.size ?? 10
+        const size = request.state.size ?? DEFAULT_SIZE
         const last = response.hits.hits[response.hits.hits.length - 1]
         return { total: response.hits.total.value, hits, next: hits.length === size && size > 0 ? last?.sort : undefined }
       })

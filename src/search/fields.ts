@@ -172,12 +172,12 @@ const EVERY_ELEMENT: JsonObject = { match_all: {} }
 const nestedQuery = (path: string, query: Query<string>, extra: JsonObject = {}): Query<string> =>
   new Query({ nested: { path, query: query.dsl, ...extra } }, query.subfields)
 
+const isJsonObject = (value: Json): value is JsonObject => value !== null && typeof value === "object" && !Array.isArray(value)
+
 /** The one `{ field: options }` entry of a sort key, with `mode` and this array's `nested` added. */
 const nestedSort = (path: string, inner: Sort<string>, mode: string | undefined): Sort<string> => {
   const entries = Object.entries(inner.dsl).map(([field, options]): [string, Json] => {
-    const own: JsonObject = options !== null && typeof options === "object" && !Array.isArray(options)
-      ? (options as JsonObject)
-      : { order: options }
+    const own: JsonObject = isJsonObject(options) ? options : { order: options }
     const deeper = own["nested"]
     return [field, {
       ...own,

@@ -11,6 +11,7 @@ import {
   and,
   byScore,
   type Cursor,
+  type Handles,
   IndexNotFound,
   not,
   or,
@@ -100,6 +101,8 @@ describe("docs/searching.md", () => {
     users.sort((u) => u.recentOrders.sortBy((o) => o.total.desc(), "avg"))
     products.query((p) => p.name.match("usb")).sort((p) => [byScore(), p.sku.asc()])
     users.filter((u) => u.profile.bio.match("engineer"))
+    const bigSpender = (u: Handles<typeof usersIndex.fields>) => and(u.active.term(true), u.totalSpent.gte(1000))
+    users.filter(bigSpender)
   })
 
   it("projections, pagination, results", () => {
