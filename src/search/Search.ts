@@ -205,7 +205,7 @@ export const make = (connection: ResolvedConnection): Effect.Effect<SearchServic
         const response = yield* send(request, `get ${index}/${id}`, {
           method: "GET",
           path: `/${pathPart(alias)}/_doc/${encodeURIComponent(id)}`,
-          ...(selection === undefined ? {} : { querystring: { _source_includes: includesOf(selection).join(",") } }),
+          ...(selection === undefined ? {} : { querystring: { _source_includes: includesOf(selection, request.target.plan.fields).join(",") } }),
           ignore: [404]
         })
         const body = yield* decode(GetResponse, index, response.body)

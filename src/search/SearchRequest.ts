@@ -212,7 +212,7 @@ export const sortOf = (request: Runnable<unknown>): ReadonlyArray<JsonObject> =>
 /** The `_search` body of a request. */
 export const searchBody = (request: Runnable<unknown>): JsonObject => {
   const { state } = request
-  const source: Json = state.selection === undefined ? true : { includes: [...includesOf(state.selection)] }
+  const source: Json = state.selection === undefined ? true : { includes: [...includesOf(state.selection, request.target.plan.fields)] }
   return {
     query: queryOf(state),
     sort: [...sortOf(request)],

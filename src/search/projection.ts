@@ -7,6 +7,10 @@
  * OpenSearch's source filtering drops an object or array it has nothing left of: a null
  * `profile` is absent, not null, and an empty `recentOrders` is absent, not `[]`.
  * `fillSelected` puts them back, so a projected hit has every selected key the type says.
+ * Inside an array it would drop whole *elements* (an order whose `items` is empty, under
+ * `recentOrders.items.quantity`), which nothing could put back: so for every array a
+ * selection reaches into, one field every element holds is asked for too (its *anchor*),
+ * and decoding (documentSchema.ts) leaves it out of the hit.
  */
 import type { FieldValue } from "../config/documentOf.js"
 import type { FieldPlan } from "../schema/IndexPlan.js"
@@ -73,11 +77,33 @@ export const selectionOf = (paths: ReadonlyArray<string>): Selection => {
 }
 
 /** The `_source.includes` list of a selection: one path per whole field. */
-export const includesOf = (selection: Selection, parent = ""): ReadonlyArray<string> =>
+export const includesOf = (selection: Selection, fields: ReadonlyArray<FieldPlan>): ReadonlyArray<string> =>
+  [...new Set(includesUnder(selection, fields, ""))]
+
+const includesUnder = (selection: Selection, fields: ReadonlyArray<FieldPlan>, parent: string): ReadonlyArray<string> =>
   [...selection].flatMap(([name, inner]) => {
     const path = parent === "" ? name : `${parent}.${name}`
-    return inner === true ? [path] : includesOf(inner, path)
+    if (inner === true) return [path]
+    const field = fields.find((f) => f.name === name)
+    if (field === undefined || (field._tag !== "Object" && field._tag !== "Join")) return [path]
+    const within = includesUnder(inner, field.fields, path)
+    return field._tag === "Join" && (field.relation === "hasMany" || field.relation === "manyToMany")
+      ? [anchorOf(field.fields, path), ...within]
+      : within
   })
+
+/**
+ * A path every element of an array of `fields` holds a key at: a leaf (whose key is there
+ * even when its value is null), else a leaf of an object (never null), else a field whole.
+ */
+const anchorOf = (fields: ReadonlyArray<FieldPlan>, path: string): string => {
+  const leaf = fields.find((f) => f._tag !== "Object" && f._tag !== "Join")
+  if (leaf !== undefined) return `${path}.${leaf.name}`
+  const object = fields.find((f) => f._tag === "Object")
+  if (object !== undefined && object._tag === "Object" && object.fields.length > 0) return anchorOf(object.fields, `${path}.${object.name}`)
+  const first = fields[0]
+  return first === undefined ? path : `${path}.${first.name}`
+}
 
 const isList = (value: unknown): value is ReadonlyArray<unknown> => Array.isArray(value)
 

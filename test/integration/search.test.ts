@@ -34,8 +34,11 @@ import { type SearchDeployment, startSearchDeployment } from "../support/searchD
 let s: SearchDeployment
 let client: SearchClient
 
+/** User 2's latest order has no items: projections into `items` must keep it as an element. */
+const emptyOrder = "insert into orders (user_id, number, status, placed_at, total) values (2, 'SO-EMPTY', 'pending', '2025-01-01', 0)"
+
 beforeAll(async () => {
-  s = await startSearchDeployment()
+  s = await startSearchDeployment(emptyOrder)
   // `env: {}`: the config's literal URL, whatever override variables the shell has.
   client = SearchClient.fromConfig(s.config, { env: {} })
 })
@@ -405,9 +408,14 @@ describe("projections", () => {
         recentOrders: user?.recentOrders.map((o) => ({ status: o.status, items: o.items.map((i) => ({ product: i.product === null ? null : { sku: i.product.sku } })) }))
       })
     }
-    // A user without a profile and one without orders: null and [], as the type says.
+    // A user without a profile and one without orders: null and [], as the type says; an
+    // order without items is still there, with `items: []`.
     expect(page.hits.some((h) => h.document.profile === null)).toBe(true)
     expect(page.hits.some((h) => h.document.recentOrders.length === 0)).toBe(true)
+    expect(page.hits.find((h) => h.id === "2")?.document.recentOrders[0]).toEqual({ status: "pending", items: [] })
+    const quantities = await client.get(users().select("recentOrders.items.quantity"), "2")
+    expect(quantities?.recentOrders.map((o) => o.items.length)).toEqual(full.get("2")?.recentOrders.map((o) => o.items.length))
+    expect(quantities?.recentOrders[0]).toEqual({ items: [] })
   })
 
   it("get by id: the whole document, a projection, or undefined", async () => {

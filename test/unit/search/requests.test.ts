@@ -136,11 +136,37 @@ describe("sort, pagination, projection", () => {
     expect(searchBody(searchIndex("codes", textKey))["sort"]).toEqual([{ _score: { order: "desc" } }, { _id: { order: "asc" } }])
   })
 
-  it("a projection asks for its paths only", () => {
+  it("a projection asks for its paths, and an anchor of each array it reaches into", () => {
     expect(searchBody(users.select("fullName", "recentOrders.items.product.sku", "recentOrders"))["_source"]).toEqual({
       includes: ["fullName", "recentOrders"]
     })
-    expect(includesOf(selectionOf(["profile.bio", "profile.website", "email"]))).toEqual(["profile.bio", "profile.website", "email"])
+    const fields = users.target.plan.fields
+    expect(includesOf(selectionOf(["profile.bio", "profile.website", "email"]), fields)).toEqual(["profile.bio", "profile.website", "email"])
+    // an order without items, an item without its product: kept as elements by their first leaf
+    expect(includesOf(selectionOf(["recentOrders.items.product.sku", "tags.color"]), fields)).toEqual([
+      "recentOrders.id",
+      "recentOrders.items.quantity",
+      "recentOrders.items.product.sku",
+      "tags.name",
+      "tags.color"
+    ])
+    const onlyJoins = defineIndex({
+      table: "a",
+      primaryKey: "id",
+      fields: {
+        id: t.long({ required: true }),
+        bs: t.hasMany({
+          table: "b",
+          foreignKey: "a_id",
+          primaryKey: "id",
+          fields: {
+            box: t.object({ fields: { w: t.integer() } }),
+            cs: t.hasMany({ table: "c", foreignKey: "b_id", primaryKey: "id", fields: { x: t.text() } })
+          }
+        })
+      }
+    })
+    expect(includesOf(selectionOf(["bs.cs.x"]), searchIndex("a", onlyJoins).target.plan.fields)).toEqual(["bs.box.w", "bs.cs.x"])
   })
 
   it("objects and arrays source filtering dropped come back as null and []", () => {
@@ -165,6 +191,8 @@ describe("hits are checked against the config", () => {
     expect(Either.isLeft(decode({ ...product, price: null }))).toBe(true)
     expect(Either.isLeft(decode({ ...product, price: "89.90" }))).toBe(true)
     expect(Either.getOrThrow(decode({ sku: "KB-1001" }, ["sku"]))).toEqual({ sku: "KB-1001" })
+    // what a projection did not select (an anchor) is left out of the hit
+    expect(Either.getOrThrow(decode({ sku: "KB-1001", id: "6f1c" }, ["sku"]))).toEqual({ sku: "KB-1001" })
   })
 
   it("an enum outside its variants, and a geo point in any stored form", () => {
