@@ -56,13 +56,13 @@ const MATCH_ALL: JsonObject = { match_all: {} }
 const MATCH_NONE: JsonObject = { match_none: {} }
 
 /** Every condition holds (scored: each contributes to the score). No conditions: every document. */
-export const and = <S extends string>(...queries: ReadonlyArray<Query<S>>): Query<S> =>
+export const and = <S extends string = never>(...queries: ReadonlyArray<Query<S>>): Query<S> =>
   queries.length === 1 && queries[0] !== undefined
     ? queries[0]
     : new Query(queries.length === 0 ? MATCH_ALL : { bool: { must: queries.map((q) => q.dsl) } }, subfieldsOf(queries))
 
 /** At least one condition holds. No conditions: no document. */
-export const or = <S extends string>(...queries: ReadonlyArray<Query<S>>): Query<S> =>
+export const or = <S extends string = never>(...queries: ReadonlyArray<Query<S>>): Query<S> =>
   queries.length === 1 && queries[0] !== undefined
     ? queries[0]
     : new Query(

@@ -74,7 +74,9 @@ export class SearchRequest<I extends IndexDefinition, D> implements Runnable<D> 
 
   /** Use `searchIndex(config, name)` or `searchIndex(name, index)`. */
   constructor(
+    /** The index, as the `Search` service reads it. */
     readonly target: IndexTarget,
+    /** The request so far, as the `Search` service reads it. */
     readonly state: RequestState
   ) {}
 

@@ -5,11 +5,14 @@
 import type { Json } from "./Query.js"
 
 /**
- * A date or a moment: a `Date`, an ISO-8601 text (`"2024-01-31"`, `"2024-01-31T10:00:00Z"`)
- * or OpenSearch date math (`"now-7d/d"`). A number is not one (epoch millis are ambiguous).
+ * A date or a moment: a `Date`, an ISO-8601 text (`"2024-01"`, `"2024-01-31"`,
+ * `"2024-01-31T10:00:00Z"`) or OpenSearch date math (`"now-7d/d"`). A number is not one
+ * (epoch millis are ambiguous), nor a text OpenSearch would not parse ("yesterday",
+ * "2024/01/31", "2024-01-31 10:00").
  */
 export type DateInput =
   | Date
+  | `${number}-${number}`
   | `${number}-${number}-${number}`
   | `${number}-${number}-${number}T${string}`
   | `now${string}`

@@ -169,6 +169,7 @@ describe("field handles, by kind", () => {
       k.at.gt(new Date()),
       k.at.gte("now-7d/d"),
       k.day.between("2024-01-01", "2024-12-31"),
+      k.day.gte("2024-01"),
       k.spot.withinDistance({ lat: 45.4, lon: 9.1 }, "2km"),
       k.spot.withinBox({ topLeft: { lat: 46, lon: 9 }, bottomRight: { lat: 45, lon: 10 } }),
       k.labels.key("size").gte(3),
@@ -216,6 +217,10 @@ describe("field handles, by kind", () => {
         k.day.gte(20240131),
         // @ts-expect-error not a date
         k.at.gte("yesterday"),
+        // @ts-expect-error OpenSearch reads no slashes
+        k.day.gte("2024/01/31"),
+        // @ts-expect-error nor a space before the time
+        k.at.gte("2024-01-31 10:00:00"),
         // @ts-expect-error a boolean, not text
         k.flag.term("true"),
         // @ts-expect-error booleans have no ranges
@@ -292,7 +297,8 @@ describe("composition and sort", () => {
       .filter((u) => and(u.active.term(true), not(u.orderCount.term(0))))
       .filter(() => raw({ match_all: {} }))
     expectTypeOf(q).toEqualTypeOf(usersSearch)
-    expectTypeOf(and<"">()).toEqualTypeOf<Query<"">>()
+    expectTypeOf(and()).toEqualTypeOf<Query<never>>()
+    usersSearch.filter(() => and()).filter(() => or()).filter((u) => and(raw({ match_all: {} }), u.active.term(true)))
   })
 
   it("only sortable fields sort, nested ones through sortBy", () => {
