@@ -450,6 +450,9 @@ describe("count and _msearch", () => {
     expect(pb.hits.length).toBeGreaterThan(0)
     for (const hit of pb.hits) expect(Object.keys(hit.document).sort()).toEqual(["price", "sku"])
     expect(await client.msearch([])).toEqual([])
+    const missing = await client.msearch([a, searchIndex("nothing", productsIndex)]).then(() => undefined, (e: unknown) => e)
+    expect(missing).toBeInstanceOf(IndexNotFound)
+    expect(missing).toMatchObject({ index: "nothing", alias: `${s.d.prefix}nothing` })
   })
 })
 
