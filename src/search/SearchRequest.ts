@@ -158,17 +158,20 @@ const indexTarget = (name: string, config: unknown): IndexTarget => {
   }
   const plan = planIndex(name, index, "stop")
   let handles: HandleTree | undefined
-  const schemas = new Map<Selection | undefined, ValueSchema>()
+  let whole: ValueSchema | undefined
+  // Weak: an application may build a projection per incoming request.
+  const projections = new WeakMap<Selection, ValueSchema>()
   return {
     name,
     plan,
     handles: () => (handles ??= buildHandles(plan.fields, "")),
     tiebreaker: tiebreaker(plan),
     schema: (selection) => {
-      const known = schemas.get(selection)
+      if (selection === undefined) return (whole ??= fieldsSchema(plan.fields, true))
+      const known = projections.get(selection)
       if (known !== undefined) return known
-      const schema = fieldsSchema(plan.fields, selection ?? true)
-      schemas.set(selection, schema)
+      const schema = fieldsSchema(plan.fields, selection)
+      projections.set(selection, schema)
       return schema
     }
   }
