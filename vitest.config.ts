@@ -2,7 +2,13 @@ import * as path from "node:path"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
-  resolve: { alias: { flusso: path.resolve(import.meta.dirname, "src/index.ts") } },
+  // "flusso/search" before "flusso": an alias also matches the paths under its name.
+  resolve: {
+    alias: {
+      "flusso/search": path.resolve(import.meta.dirname, "src/search/index.ts"),
+      flusso: path.resolve(import.meta.dirname, "src/index.ts")
+    }
+  },
   test: {
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -160,6 +160,7 @@ example_url="${DATABASE_URL%/*}/flusso_example"
 say "syncing flusso_example → $PRIMARY_OPENSEARCH_URL (Ctrl-C to stop; then '$STOP_HINT' stops the services). In another shell:"
 say "  curl -s '$PRIMARY_OPENSEARCH_URL/users/_doc/1?pretty'"
 say "  curl -s '$PRIMARY_OPENSEARCH_URL/users/_search?q=fullName:ada&pretty'"
+say "  npm run example:search   # typed searches from the same config (docs/searching.md)"
 say "  $PSQL_HINT -c \"update users set full_name = 'Ada King' where id = 1\""
 say "  $PSQL_HINT -c \"update items set quantity = 9 where id = 1\"   # nested: user 1's order SO-00001"
 export DATABASE_URL=$example_url PRIMARY_OPENSEARCH_URL

@@ -74,7 +74,8 @@ const resolveSourceUrl = (config: FlussoConfig, env: Env): Either.Either<string,
     return `postgres://${credentials}@${host}:${value.port}/${encodeURIComponent(value.database)}`
   })
 
-const resolveOpenSearch = (name: string, sink: OpenSearchSinkConfig, env: Env): Either.Either<ResolvedSink, string> =>
+/** One OpenSearch sink's connection (also what a search connects with). */
+export const resolveOpenSearch = (name: string, sink: OpenSearchSinkConfig, env: Env): Either.Either<ResolvedSink, string> =>
   Either.gen(function* () {
     const value = (key: "url" | "username" | "password") => pick<string>(env, sink[key], sinkVariable(name, key))
     const url = yield* at(
