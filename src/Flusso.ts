@@ -16,6 +16,8 @@ import * as OpenSearchQuarantine from "./quarantine/OpenSearchQuarantine.js"
 import { Quarantine, type QuarantineService } from "./quarantine/Quarantine.js"
 import * as Fanout from "./sink/fanout.js"
 import * as OpenSearchSink from "./sink/opensearch/OpenSearchSink.js"
+import { OpenSearchClients, type OpenSearchClientsService } from "./sink/opensearch/OpenSearchClients.js"
+import * as OpenSearchClientsLayer from "./sink/opensearch/OpenSearchClients.js"
 import * as StdoutSink from "./sink/stdout/StdoutSink.js"
 import * as PgDatabase from "./source/postgres/PgDatabase.js"
 import * as PostgresChangeSource from "./source/postgres/PostgresChangeSource.js"
@@ -33,15 +35,20 @@ export interface RunOptions {
   readonly lagPollSeconds?: number
   /** Where refused documents are recorded (the HTTP surface lists them); the sinks' own by default. */
   readonly quarantine?: QuarantineService
+  /** The OpenSearch clients, when the caller holds them already (to share them with its quarantine); else made here. */
+  readonly clients?: OpenSearchClientsService
 }
 
 const isOpenSearch = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedOpenSearchSink => sink.type === "opensearch"
 const isStdout = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedStdoutSink => sink.type === "stdout"
 
+/** One client per OpenSearch cluster of a deployment, shared by its sink, checkpoints and quarantine. */
+export const clientsLayer = (config: ResolvedConfig): Layer.Layer<OpenSearchClients> => OpenSearchClientsLayer.layer(config.sinks.filter(isOpenSearch))
+
 /** The dead-letter list of a deployment: in its OpenSearch clusters (in memory for other sinks). */
 export const quarantineLayer = (config: ResolvedConfig) => OpenSearchQuarantine.layer(config.sinks.filter(isOpenSearch), config.prefix)
 
-/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment. */
+/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment, on its OpenSearch clients. */
 const portsLayer = (config: ResolvedConfig) => {
   const openSearch = config.sinks.filter(isOpenSearch)
   const stdout = config.sinks.filter(isStdout)
@@ -64,8 +71,9 @@ const portsLayer = (config: ResolvedConfig) => {
   )
 }
 
-/** ChangeSource, DocumentBuilder, Sink, CheckpointStore and Quarantine for a deployment. */
-export const layer = (config: ResolvedConfig) => Layer.merge(portsLayer(config), quarantineLayer(config))
+/** ChangeSource, DocumentBuilder, Sink, CheckpointStore and Quarantine for a deployment (one client per cluster). */
+export const layer = (config: ResolvedConfig) =>
+  Layer.merge(portsLayer(config), quarantineLayer(config)).pipe(Layer.provide(clientsLayer(config)))
 
 /** The whole sync for a resolved config, until interrupted or a fatal error. */
 export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
@@ -77,7 +85,11 @@ export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
     ...(options.commands === undefined ? {} : { commands: options.commands })
   }).pipe(
     Effect.provide(
-      options.quarantine === undefined ? layer(config) : Layer.merge(portsLayer(config), Layer.succeed(Quarantine, options.quarantine))
+      options.quarantine === undefined
+        ? layer(config)
+        : Layer.merge(portsLayer(config), Layer.succeed(Quarantine, options.quarantine)).pipe(
+          Layer.provide(options.clients === undefined ? clientsLayer(config) : Layer.succeed(OpenSearchClients, options.clients))
+        )
     ),
     Effect.provideServiceEffect(Status, options.status === undefined ? StatusLayer.make : Effect.succeed(options.status))
   )

@@ -12,6 +12,7 @@ import type { EngineCommand } from "../engine/EngineCommand.js"
 import { ConfigInvalid } from "../errors.js"
 import * as Flusso from "../Flusso.js"
 import { Quarantine } from "../quarantine/Quarantine.js"
+import { OpenSearchClients } from "../sink/opensearch/OpenSearchClients.js"
 import { formatAddress, parseAddress } from "../server/address.js"
 import { DEFAULT_CREDENTIALS } from "../server/basicAuth.js"
 import * as HttpSurfaces from "../server/HttpSurfaces.js"
@@ -119,7 +120,12 @@ const sync = (flags: RunFlags) =>
     }
 
     const status = yield* StatusLayer.make
-    const quarantine = Context.get(yield* Layer.build(Flusso.quarantineLayer(deployment)), Quarantine)
+    // One client per OpenSearch cluster, shared by the quarantine the HTTP surface lists and the sync.
+    const clients = Context.get(yield* Layer.build(Flusso.clientsLayer(deployment)), OpenSearchClients)
+    const quarantine = Context.get(
+      yield* Layer.build(Flusso.quarantineLayer(deployment).pipe(Layer.provide(Layer.succeed(OpenSearchClients, clients)))),
+      Quarantine
+    )
     const commands = yield* Queue.unbounded<EngineCommand>()
     // Bound now: a taken or invalid address fails before anything else starts.
     yield* Layer.build(
@@ -142,7 +148,7 @@ const sync = (flags: RunFlags) =>
       concurrency: "unbounded",
       discard: true
     }).pipe(Effect.provideService(Status, status))
-    yield* Flusso.run(deployment, { skipBackfill: flags.skipBackfill, commands, status, quarantine, lagPollSeconds: flags.lagPollSecs }).pipe(
+    yield* Flusso.run(deployment, { skipBackfill: flags.skipBackfill, commands, status, quarantine, clients, lagPollSeconds: flags.lagPollSecs }).pipe(
       Effect.raceFirst(Effect.zipRight(beside, Effect.never)),
       Effect.onInterrupt(() =>
         Effect.flatMap(Ref.get(streamedOnce), (streamed) =>

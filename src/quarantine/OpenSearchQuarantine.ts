@@ -6,10 +6,9 @@
  */
 import type { Client } from "@opensearch-project/opensearch"
 import { Clock, Effect, Layer, Ref, Schema } from "effect"
-import type { Scope } from "effect"
 import type { ResolvedOpenSearchSink } from "../config/ResolvedConfig.js"
 import type { SinkError } from "../errors.js"
-import { makeClient } from "../sink/opensearch/client.js"
+import { OpenSearchClients } from "../sink/opensearch/OpenSearchClients.js"
 import { createIndexIfMissing } from "../sink/opensearch/indexLifecycle.js"
 import { call, decodeBody, pathPart } from "../sink/opensearch/request.js"
 import { entryId, makeMemory, Quarantine, type QuarantinedDocument, type QuarantineService } from "./Quarantine.js"
@@ -41,11 +40,12 @@ interface Cluster {
   readonly ready: Ref.Ref<boolean>
 }
 
-export const make = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Effect.Effect<QuarantineService, never, Scope.Scope> =>
+export const make = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Effect.Effect<QuarantineService, never, OpenSearchClients> =>
   Effect.gen(function*() {
     const index = quarantineIndexName(prefix)
+    const clients = yield* OpenSearchClients
     const clusters = new Map<string, Cluster>()
-    for (const sink of sinks) clusters.set(sink.name, { client: yield* makeClient(sink), sink, ready: yield* Ref.make(false) })
+    for (const sink of sinks) clusters.set(sink.name, { client: clients.of(sink), sink, ready: yield* Ref.make(false) })
     const memory = yield* makeMemory
 
     const ensure = (cluster: Cluster): Effect.Effect<void, SinkError> =>
@@ -95,5 +95,5 @@ export const make = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: strin
     return service
   })
 
-export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<Quarantine> =>
-  Layer.scoped(Quarantine, make(sinks, prefix))
+export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<Quarantine, never, OpenSearchClients> =>
+  Layer.effect(Quarantine, make(sinks, prefix))

@@ -17,7 +17,16 @@ import type { Sink, SinkIndex, WriteOperation } from "../../src/sink/Sink.js"
 import { convenienceAliasName, hashAliasName, metaIndexName, refsIndexName } from "../../src/sink/opensearch/names.js"
 import * as StdoutSink from "../../src/sink/stdout/StdoutSink.js"
 import * as OpenSearchSink from "../../src/sink/opensearch/OpenSearchSink.js"
+import { OpenSearchClients } from "../../src/sink/opensearch/OpenSearchClients.js"
+import * as OpenSearchClientsModule from "../../src/sink/opensearch/OpenSearchClients.js"
 import type { ReferenceSearchOptions } from "../../src/sink/opensearch/references.js"
+
+/** The sink / checkpoint store over clients of their own, as the deployment layer gives them. */
+const withClients = (sinks: ReadonlyArray<ResolvedOpenSearchSink>) => Effect.provideServiceEffect(OpenSearchClients, OpenSearchClientsModule.make(sinks))
+const makeSink = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, ...rest: [prefix: string, referenceSearch?: ReferenceSearchOptions]) =>
+  OpenSearchSink.make(sinks, ...rest).pipe(withClients(sinks))
+const makeStore = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string) =>
+  OpenSearchCheckpointStore.make(sinks, prefix).pipe(withClients(sinks))
 
 const OPENSEARCH_URL = process.env["FLUSSO_TEST_OPENSEARCH_URL"]
 
@@ -107,7 +116,7 @@ const setup = (
 ) =>
   Effect.gen(function* () {
     const prefix = yield* testPrefix
-    const sink = yield* OpenSearchSink.make([sinkConfig(overrides)], prefix, referenceSearch)
+    const sink = yield* makeSink([sinkConfig(overrides)], prefix, referenceSearch)
     const targets = yield* sink.ensureIndexes(plans)
     return { prefix, sink, targets }
   })
@@ -359,7 +368,7 @@ describe("OpenSearch sink", () => {
       const prefix = yield* testPrefix
       // A concrete index squatting on the convenience alias's name: the alias cannot be added.
       yield* raw("PUT", `/${prefix}taken`, {})
-      const sink = yield* OpenSearchSink.make([sinkConfig()], prefix)
+      const sink = yield* makeSink([sinkConfig()], prefix)
       const exit = yield* Effect.exit(sink.ensureIndexes([plan("taken", { id: { kind: "long" } })]))
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
@@ -374,7 +383,7 @@ describe("OpenSearch sink", () => {
 
   it.scopedLive("fails with SinkUnavailable after its retries when the cluster cannot be reached", () =>
     Effect.gen(function* () {
-      const sink = yield* OpenSearchSink.make([sinkConfig({ url: "http://127.0.0.1:1", maxRetries: 2, timeoutSeconds: 2 })], "tunreachable_")
+      const sink = yield* makeSink([sinkConfig({ url: "http://127.0.0.1:1", maxRetries: 2, timeoutSeconds: 2 })], "tunreachable_")
       const started = Date.now()
       const exit = yield* Effect.exit(sink.ensureIndexes([plan("items", { id: { kind: "long" } })]))
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("SinkUnavailable")
@@ -388,7 +397,7 @@ describe("OpenSearch checkpoint store", () => {
   it.scopedLive("round-trips cursor and seeded flag through the meta index, durably", () =>
     Effect.gen(function* () {
       const prefix = yield* testPrefix
-      const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
+      const store = yield* makeStore([sinkConfig()], prefix)
       const target: SinkIndex = { sink: "primary", index: "users", generation: `${prefix}users_abcd1234_1`, serving: true }
 
       expect(yield* store.get(target)).toEqual({ seeded: false, cursor: null, layout: null })
@@ -402,7 +411,7 @@ describe("OpenSearch checkpoint store", () => {
       // Another generation is independent; a fresh store (a restart) reads the same state.
       const other = { ...target, generation: `${prefix}users_abcd1234_2` }
       expect(yield* store.get(other)).toEqual({ seeded: false, cursor: null, layout: null })
-      const restarted = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
+      const restarted = yield* makeStore([sinkConfig()], prefix)
       expect(yield* restarted.get(target)).toEqual({ seeded: true, cursor: ["tenant \"a\"", "42"], layout: null })
 
       const meta = metaIndexName(prefix)
@@ -416,7 +425,7 @@ describe("OpenSearch checkpoint store", () => {
   it.scopedLive("keeps non-OpenSearch sinks (stdout) in memory", () =>
     Effect.gen(function* () {
       const prefix = yield* testPrefix
-      const store = yield* OpenSearchCheckpointStore.make([sinkConfig()], prefix)
+      const store = yield* makeStore([sinkConfig()], prefix)
       const target: SinkIndex = { sink: "console", index: "users", generation: "users_abcd1234", serving: true }
       yield* store.markSeeded(target)
       expect(yield* store.get(target)).toEqual({ seeded: true, cursor: null, layout: null })
@@ -508,7 +517,7 @@ describe("OpenSearch sink: referencing", () => {
   it.scopedLive("answers through a fan-out with a stdout sink, which knows nothing", () =>
     Effect.gen(function* () {
       const prefix = yield* testPrefix
-      const opensearch = yield* OpenSearchSink.make([sinkConfig()], prefix)
+      const opensearch = yield* makeSink([sinkConfig()], prefix)
       const stdout = yield* StdoutSink.make([{ type: "stdout", name: "console", pretty: false }], () => Effect.void)
       const sink = yield* Fanout.make([stdout, opensearch])
       yield* sink.ensureIndexes([items()])

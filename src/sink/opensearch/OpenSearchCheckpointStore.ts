@@ -7,12 +7,11 @@
  */
 import type { Client } from "@opensearch-project/opensearch"
 import { Clock, Effect, Layer, Ref, Schema } from "effect"
-import type { Scope } from "effect"
 import type { ResolvedOpenSearchSink } from "../../config/ResolvedConfig.js"
 import { SinkRequestFailed } from "../../errors.js"
 import type { SinkError } from "../../errors.js"
 import type { KeyValues } from "../../schema/documentId.js"
-import { makeClient } from "./client.js"
+import { OpenSearchClients } from "./OpenSearchClients.js"
 import { createIndexIfMissing } from "./indexLifecycle.js"
 import { checkpointId, metaIndexName } from "./names.js"
 import { call, decodeBody, pathPart } from "./request.js"
@@ -143,11 +142,12 @@ const upsertCheckpoint = (
 export const make = (
   sinks: ReadonlyArray<ResolvedOpenSearchSink>,
   prefix: string
-): Effect.Effect<CheckpointStore, never, Scope.Scope> =>
+): Effect.Effect<CheckpointStore, never, OpenSearchClients> =>
   Effect.gen(function* () {
+    const clients = yield* OpenSearchClients
     const clusters = new Map<string, MetaCluster>()
     for (const sink of sinks) {
-      const client = yield* makeClient(sink)
+      const client = clients.of(sink)
       clusters.set(sink.name, { client, sink, index: metaIndexName(prefix), ready: yield* Ref.make(false) })
     }
     const memory = yield* MemoryCheckpointStore.make
@@ -178,5 +178,5 @@ export const make = (
     return store
   })
 
-export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<CheckpointStore> =>
-  Layer.scoped(CheckpointStore, make(sinks, prefix))
+export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<CheckpointStore, never, OpenSearchClients> =>
+  Layer.effect(CheckpointStore, make(sinks, prefix))

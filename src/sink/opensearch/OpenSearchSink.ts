@@ -1,6 +1,6 @@
 /**
- * The OpenSearch sink: every configured OpenSearch cluster behind the `Sink` port. Each
- * sink gets its own client (closed with the layer's scope), and remembers which
+ * The OpenSearch sink: every configured OpenSearch cluster behind the `Sink` port, through
+ * the cluster's shared client (`OpenSearchClients`). It remembers which
  * generation(s) each logical index writes to — the serving one and, while a schema
  * change or a reindex seeds it, the one being built — set by `ensureIndexes` and
  * `reindex`, narrowed by `seeded`, so the engine names logical indexes only. A document's
@@ -19,7 +19,7 @@ import { Sink } from "../Sink.js"
 import type { Rejection, SinkIndex, WriteOperation } from "../Sink.js"
 import { bulkWrite } from "./bulk.js"
 import type { BulkAction } from "./bulk.js"
-import { makeClient } from "./client.js"
+import { OpenSearchClients } from "./OpenSearchClients.js"
 import {
   createNextGeneration,
   deleteGenerations,
@@ -326,11 +326,12 @@ export const make = (
   sinks: ReadonlyArray<ResolvedOpenSearchSink>,
   prefix: string,
   referenceSearch: ReferenceSearchOptions = defaultReferenceSearch
-): Effect.Effect<Sink, never, Scope.Scope> =>
+): Effect.Effect<Sink, never, Scope.Scope | OpenSearchClients> =>
   Effect.gen(function* () {
+    const clients = yield* OpenSearchClients
     const clusters = new Map<string, Cluster>()
     for (const sink of sinks) {
-      const client = yield* makeClient(sink)
+      const client = clients.of(sink)
       const targets = yield* Ref.make<ReadonlyMap<string, Targets>>(new Map())
       const dirty = yield* Ref.make<ReadonlySet<string>>(new Set())
       const unrefreshed = yield* Ref.make<ReadonlySet<string>>(new Set())
@@ -374,5 +375,5 @@ export const make = (
     return sink
   })
 
-export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<Sink> =>
+export const layer = (sinks: ReadonlyArray<ResolvedOpenSearchSink>, prefix: string): Layer.Layer<Sink, never, OpenSearchClients> =>
   Layer.scoped(Sink, make(sinks, prefix))
