@@ -37,7 +37,7 @@ const mappingOptionsOf = (config: FlussoConfig): { readonly options: IndexSummar
   const sinks = Object.entries(config.sinks).flatMap(([name, sink]) => (sink.type === "opensearch" ? [{ name, sink }] : []))
   const [first, ...rest] = sinks
   if (first === undefined) return { options: DEFAULT_MAPPING, notes: [] }
-  const options = { textAnalysis: first.sink.textAnalysis, autoSubfields: first.sink.autoSubfields, sink: first.name }
+  const options = { textAnalysis: first.sink.textAnalysis, autoSubfields: first.sink.autoSubfields, style: first.sink.mappingStyle, sink: first.name }
   const notes = rest
     .filter(({ sink }) => sink.textAnalysis !== options.textAnalysis || sink.autoSubfields !== options.autoSubfields)
     .map(({ name, sink }) =>
@@ -54,7 +54,7 @@ const summarize = (plan: IndexPlan, options: IndexSummary["mappingOptions"]): In
   enabled: plan.enabled,
   hash: plan.hash,
   mappingOptions: options,
-  mapping: deriveMapping(plan, { textAnalysis: options.textAnalysis, autoSubfields: options.autoSubfields })
+  mapping: deriveMapping(plan, options)
 })
 
 /** Host, port, database and user of a postgres:// URL; the password is never read. */
