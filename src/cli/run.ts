@@ -16,6 +16,7 @@ import { formatAddress, parseAddress } from "../server/address.js"
 import { DEFAULT_CREDENTIALS } from "../server/basicAuth.js"
 import * as HttpSurfaces from "../server/HttpSurfaces.js"
 import * as MetricsExport from "../server/metricsExport.js"
+import { registerMetrics } from "../status/registerMetrics.js"
 import { Status } from "../status/Status.js"
 import * as StatusLayer from "../status/Status.js"
 import { loadDeployment } from "./deployment.js"
@@ -119,6 +120,8 @@ const sync = (flags: RunFlags) =>
     }
 
     const status = yield* StatusLayer.make
+    // Before /metrics answers: every family there from the first scrape.
+    yield* registerMetrics(deployment.indexes.filter((plan) => plan.enabled).map((plan) => plan.name))
     const quarantine = Context.get(yield* Layer.build(Flusso.quarantineLayer(deployment)), Quarantine)
     const commands = yield* Queue.unbounded<EngineCommand>()
     // Bound now: a taken or invalid address fails before anything else starts.

@@ -78,7 +78,7 @@ const reasonOf = (body: unknown): string => {
 const IndexesBody = Schema.Struct({ indexes: Schema.Array(IndexStatus) })
 
 const describeIndex = (index: IndexStatus): string => {
-  const lines = [`${index.name} (${index.table})`]
+  const lines = [`${index.name} (${index.table}): ${index.state}`]
   for (const g of index.generations) {
     lines.push(`  ${g.sink}: ${g.generation}${g.serving ? " serving" : " building"}${g.seeded ? ", seeded" : ", not seeded"}`)
   }

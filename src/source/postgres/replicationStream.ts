@@ -16,6 +16,8 @@ import type { Pgoutput } from "pg-logical-replication"
 import { backoff } from "../../backoff.js"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 import type { Origin, RowValues, SourceEvent } from "../ChangeSource.js"
+import { retrying } from "../../status/retries.js"
+import { REPLICATION_STREAM } from "../../status/Status.js"
 import { parseLsn } from "./lsn.js"
 import * as ReplicationConnection from "./replicationConnection.js"
 import { isTransient } from "./sqlErrors.js"
@@ -198,7 +200,9 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
 export const replicationStream = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failure> =>
   connect(options).pipe(
     Stream.tapError((error) =>
-      error._tag === "SourceUnavailable" ? Effect.logWarning(`${error.message}; reconnecting`) : Effect.void
+      error._tag === "SourceUnavailable"
+        ? Effect.logWarning(`${error.message}; reconnecting`).pipe(Effect.zipRight(retrying(REPLICATION_STREAM, error.message)))
+        : Effect.void
     ),
     Stream.retry(backoff({ base: "200 millis" }).pipe(Schedule.whileInput((error: Failure) => error._tag === "SourceUnavailable")))
   )
