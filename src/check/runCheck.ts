@@ -15,6 +15,7 @@ import type { IndexPlan } from "../schema/IndexPlan.js"
 import { deriveMapping, type MappingOptions } from "../schema/mapping.js"
 import { planIndex } from "../schema/planIndex.js"
 import * as PgDatabase from "../source/postgres/PgDatabase.js"
+import { fixForCode } from "../source/postgres/fixes.js"
 import { rootCause } from "../source/postgres/sqlErrors.js"
 import { checkCatalog } from "./catalogChecks.js"
 import { type CheckReport, type Finding, finding, type IndexSummary, type SourceSummary } from "./CheckReport.js"
@@ -94,9 +95,17 @@ const unreachable = (source: SourceSummary, error: unknown): Finding =>
     `cannot connect to PostgreSQL at ${source.host}:${source.port} (database ${source.database}, user ${source.user}): ${failure(error)}`,
     {
       path: "source.url",
-      fix: "check source.url (or DATABASE_URL): host, port, user, password, database — and that PostgreSQL runs and accepts connections from here"
+      fix: fixForCode(codeOf(error)) ??
+        "check source.url (or DATABASE_URL): host, port, user, password, database — and that PostgreSQL runs and accepts connections from here"
     }
   )
+
+/** The SQLSTATE under a failure, when PostgreSQL sent one. */
+const codeOf = (error: unknown): string | undefined => {
+  const cause = rootCause(error)
+  const inner = cause instanceof SourceUnavailable || cause instanceof SourceMisconfigured ? undefined : cause
+  return typeof inner === "object" && inner !== null && "code" in inner && typeof inner.code === "string" ? inner.code : undefined
+}
 
 const PROBE = "SELECT 1 AS ok"
 

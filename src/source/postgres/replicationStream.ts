@@ -193,6 +193,19 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
     }), { bufferSize: options.bufferSize, strategy: "suspend" })
 
 /**
+ * A reconnect, logged and recorded in the status. A slot another walsender holds is
+ * another flusso streaming from it (55006): this one waits, and says so — it is not
+ * PostgreSQL being unavailable.
+ */
+const reportReconnect = (slot: string, error: SourceUnavailable) => {
+  const holder = /replication slot .* is active for PID (\d+)/.exec(error.reason)
+  const message = holder === null
+    ? error.message
+    : `replication slot ${slot} is in use by another flusso (walsender pid ${holder[1]}): waiting until it stops; to run both, give this one a --slot of its own`
+  return Effect.logWarning(holder === null ? `${message}; reconnecting` : message).pipe(Effect.zipRight(retrying(REPLICATION_STREAM, message)))
+}
+
+/**
  * Live events, reconnecting after a transient failure (`backoff`). A reconnect resumes
  * from the slot's confirmed position, so events received but not yet acked are delivered
  * again — harmless, documents are rebuilt from current state.
@@ -200,9 +213,7 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
 export const replicationStream = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failure> =>
   connect(options).pipe(
     Stream.tapError((error) =>
-      error._tag === "SourceUnavailable"
-        ? Effect.logWarning(`${error.message}; reconnecting`).pipe(Effect.zipRight(retrying(REPLICATION_STREAM, error.message)))
-        : Effect.void
+      error._tag === "SourceUnavailable" ? reportReconnect(options.slot, error) : Effect.void
     ),
     Stream.retry(backoff({ base: "200 millis" }).pipe(Schedule.whileInput((error: Failure) => error._tag === "SourceUnavailable")))
   )
