@@ -4,7 +4,7 @@
  * one of the commands in src/cli/. Every flag also reads a FLUSSO_* variable (named in
  * `--help`; the flag wins). stdout carries command output and the stdout sink; logs and
  * errors go to stderr — one clear line for a problem the user must fix, never a stack
- * trace; and help is plain text when stdout is not a terminal.
+ * trace. `--help` is flusso's own (cli/help.ts), plain text.
  */
 import "./cli/heap.js"
 import * as Command from "@effect/cli/Command"
@@ -14,6 +14,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
 import { build, schema } from "./cli/build.js"
 import { check } from "./cli/check.js"
+import { helpFor } from "./cli/help.js"
 import { migrate } from "./cli/migrate.js"
 import { run } from "./cli/run.js"
 import { indexes, reindex } from "./cli/serverClient.js"
@@ -43,7 +44,9 @@ const withPlainText = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 const message = (error: unknown): string =>
   typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message : String(error)
 
-cli(process.argv).pipe(
+const help = helpFor(process.argv.slice(2), VERSION)
+
+;(help !== undefined ? Console.log(help) : cli(process.argv)).pipe(
   // @effect/cli prints its own validation errors (with help); everything else is one line.
   Effect.tapError((error) => (ValidationError.isValidationError(error) ? Effect.void : Console.error(`flusso: ${redactSecrets(message(error))}`))),
   Effect.tapDefect((cause) => Console.error(`flusso: internal error: ${redactSecrets(Cause.pretty(cause))}`)),

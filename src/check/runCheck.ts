@@ -21,6 +21,7 @@ import { checkCatalog } from "./catalogChecks.js"
 import { type CheckReport, type Finding, finding, type IndexSummary, type SourceSummary } from "./CheckReport.js"
 import { checkDatabase } from "./databaseChecks.js"
 import { readCatalog } from "./readCatalog.js"
+import { checkSinks } from "./sinkChecks.js"
 
 export interface CheckOptions {
   /** Config, planning and mappings only: no database, no secrets. */
@@ -158,6 +159,9 @@ export const runCheck = (config: FlussoConfig, options: CheckOptions): Effect.Ef
     }
     const resolved = yield* resolveConfig(config, options.env, options.file)
     const refsKept = Object.values(config.sinks).some((sink) => sink.type === "opensearch")
-    const findings = yield* onlineFindings(resolved.source, plans, refsKept)
-    return { mode: "online", source: sourceSummary(Redacted.value(resolved.source.url)), indexes, findings: [...general, ...findings] }
+    const [findings, sinks] = yield* Effect.all([
+      onlineFindings(resolved.source, plans, refsKept),
+      checkSinks(resolved.sinks.filter((sink) => sink.type === "opensearch"), plans, resolved.prefix)
+    ], { concurrency: "unbounded" })
+    return { mode: "online", source: sourceSummary(Redacted.value(resolved.source.url)), indexes, findings: [...general, ...findings, ...sinks] }
   })
