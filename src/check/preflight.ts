@@ -35,8 +35,12 @@ export const preflight = (config: ResolvedConfig): Effect.Effect<void, SourceMis
       slot: config.source.slot,
       managePublication: config.source.managePublication
     })
-    // A check that could not run (the connection dropped meanwhile) is met again by the run itself.
-    const errors = [...catalog, ...database].filter((f) => f.severity === "error" && !f.message.startsWith("could not check"))
+    // A check that could not run (the connection dropped meanwhile) is met again by the run
+    // itself; a publication lacking tables it may not add is run's to advise on (it logs
+    // the ALTER PUBLICATION to run and goes on, as --no-manage-publication promises).
+    const errors = [...catalog, ...database].filter((f) =>
+      f.severity === "error" && !f.message.startsWith("could not check") && !/^publication \S+ lacks /.test(f.message)
+    )
     if (errors.length === 0) return
     return yield* new SourceMisconfigured({
       reason: `flusso check finds ${errors.length === 1 ? "an error" : `${errors.length} errors`}; nothing was changed:\n${describe(errors)}`,
