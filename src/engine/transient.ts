@@ -25,6 +25,7 @@ export const retryTransient = <A, R>(what: string, effect: Effect.Effect<A, Engi
         return Effect.logWarning(`${what} failed, retrying: ${error.message}`).pipe(Effect.zipRight(retrying(what, error.message)))
       }),
       Effect.retry(whileTransient),
-      Effect.tap(() => (failed ? recovered(what) : Effect.void))
+      // Retrying ends however it ends: a success, or a failure that is not waited out.
+      Effect.onExit(() => (failed ? recovered(what) : Effect.void))
     )
   })
