@@ -9,6 +9,7 @@ import { Effect, Layer } from "effect"
 import type { Queue } from "effect"
 import * as OpenSearchCheckpointStore from "./sink/opensearch/OpenSearchCheckpointStore.js"
 import type { ResolvedConfig, ResolvedOpenSearchSink, ResolvedStdoutSink } from "./config/ResolvedConfig.js"
+import { preflight } from "./check/preflight.js"
 import * as Engine from "./engine/Engine.js"
 import type { EngineCommand } from "./engine/EngineCommand.js"
 import { isTransient, whileTransient } from "./engine/transient.js"
@@ -22,6 +23,8 @@ import * as StdoutSink from "./sink/stdout/StdoutSink.js"
 import * as PgDatabase from "./source/postgres/PgDatabase.js"
 import * as PostgresChangeSource from "./source/postgres/PostgresChangeSource.js"
 import * as PostgresDocumentBuilder from "./source/postgres/PostgresDocumentBuilder.js"
+import { registerMetrics } from "./status/registerMetrics.js"
+import { recovered, retrying } from "./status/retries.js"
 import { Status, type StatusService } from "./status/Status.js"
 import * as StatusLayer from "./status/Status.js"
 
@@ -39,6 +42,9 @@ export interface RunOptions {
   readonly clients?: OpenSearchClientsService
 }
 
+/** What `/status` says is retried while PostgreSQL cannot be reached at start. */
+const CONNECTING = "connecting to PostgreSQL"
+
 const isOpenSearch = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedOpenSearchSink => sink.type === "opensearch"
 const isStdout = (sink: ResolvedConfig["sinks"][number]): sink is ResolvedStdoutSink => sink.type === "stdout"
 
@@ -52,13 +58,20 @@ export const quarantineLayer = (config: ResolvedConfig) => OpenSearchQuarantine.
 const portsLayer = (config: ResolvedConfig) => {
   const openSearch = config.sinks.filter(isOpenSearch)
   const stdout = config.sinks.filter(isStdout)
+  // What `flusso check` would call an error stops the run before the slot, the publication or an index is made.
+  const database = Layer.provideMerge(Layer.effectDiscard(preflight(config)), PgDatabase.layer(config.source))
   const postgres = Layer.merge(
     PostgresChangeSource.layer({ source: config.source, plans: config.indexes }),
     PostgresDocumentBuilder.layer(config.indexes)
   ).pipe(
-    Layer.provide(PgDatabase.catalogLayer(config.indexes).pipe(Layer.provideMerge(PgDatabase.layer(config.source)))),
-    Layer.tapError((error) => (isTransient(error) ? Effect.logWarning(`waiting for PostgreSQL: ${error.message}`) : Effect.void)),
-    Layer.retry(whileTransient)
+    Layer.provide(PgDatabase.catalogLayer(config.indexes).pipe(Layer.provideMerge(database))),
+    Layer.tapError((error) =>
+      isTransient(error)
+        ? Effect.logWarning(`waiting for PostgreSQL: ${error.message}`).pipe(Effect.zipRight(retrying(CONNECTING, error.message)))
+        : Effect.void
+    ),
+    Layer.retry(whileTransient),
+    Layer.tap(() => recovered(CONNECTING))
   )
   const sinks = Fanout.layer([
     ...(openSearch.length > 0 ? [OpenSearchSink.make(openSearch, config.prefix)] : []),
@@ -77,19 +90,25 @@ export const layer = (config: ResolvedConfig) =>
 
 /** The whole sync for a resolved config, until interrupted or a fatal error. */
 export const run = (config: ResolvedConfig, options: RunOptions = {}) =>
-  Engine.run({
-    indexes: config.indexes,
-    batch: config.batch,
-    skipBackfill: options.skipBackfill ?? false,
-    ...(options.lagPollSeconds === undefined ? {} : { lagPollSeconds: options.lagPollSeconds }),
-    ...(options.commands === undefined ? {} : { commands: options.commands })
-  }).pipe(
-    Effect.provide(
-      options.quarantine === undefined
-        ? layer(config)
-        : Layer.merge(portsLayer(config), Layer.succeed(Quarantine, options.quarantine)).pipe(
-          Layer.provide(options.clients === undefined ? clientsLayer(config) : Layer.succeed(OpenSearchClients, options.clients))
-        )
-    ),
-    Effect.provideServiceEffect(Status, options.status === undefined ? StatusLayer.make : Effect.succeed(options.status))
-  )
+  Effect.gen(function*() {
+    const status = yield* Status
+    const enabled = config.indexes.filter((plan) => plan.enabled)
+    // Known from the start, whatever the services say: every metric at zero, every index `starting`.
+    yield* registerMetrics(enabled.map((plan) => plan.name))
+    yield* Effect.forEach(enabled, (plan) => status.index(plan.name, plan.qualifiedTable, []), { discard: true })
+    yield* Engine.run({
+      indexes: config.indexes,
+      batch: config.batch,
+      skipBackfill: options.skipBackfill ?? false,
+      ...(options.lagPollSeconds === undefined ? {} : { lagPollSeconds: options.lagPollSeconds }),
+      ...(options.commands === undefined ? {} : { commands: options.commands })
+    }).pipe(
+      Effect.provide(
+        options.quarantine === undefined
+          ? layer(config)
+          : Layer.merge(portsLayer(config), Layer.succeed(Quarantine, options.quarantine)).pipe(
+            Layer.provide(options.clients === undefined ? clientsLayer(config) : Layer.succeed(OpenSearchClients, options.clients))
+          )
+      )
+    )
+  }).pipe(Effect.provideServiceEffect(Status, options.status === undefined ? StatusLayer.make : Effect.succeed(options.status)))

@@ -4,7 +4,7 @@
  * one of the commands in src/cli/. Every flag also reads a FLUSSO_* variable (named in
  * `--help`; the flag wins). stdout carries command output and the stdout sink; logs and
  * errors go to stderr — one clear line for a problem the user must fix, never a stack
- * trace; and help is plain text when stdout is not a terminal.
+ * trace. `--help` is flusso's own (cli/help.ts), plain text.
  */
 import "./cli/heap.js"
 import * as Command from "@effect/cli/Command"
@@ -14,6 +14,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
 import { build, schema } from "./cli/build.js"
 import { check } from "./cli/check.js"
+import { helpFor } from "./cli/help.js"
 import { migrate } from "./cli/migrate.js"
 import { run } from "./cli/run.js"
 import { indexes, reindex } from "./cli/serverClient.js"
@@ -40,13 +41,32 @@ const withPlainText = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     })
   )
 
+/** `--log-format` (or FLUSSO_LOG_FORMAT) as the command line asks for it, before any parsing. */
+const logFormat = (args: ReadonlyArray<string>): string | undefined => {
+  const at = args.findIndex((a) => a === "--log-format" || a.startsWith("--log-format="))
+  const flag = at < 0 ? undefined : args[at]?.includes("=") ? args[at]?.split("=")[1] : args[at + 1]
+  return flag ?? process.env["FLUSSO_LOG_FORMAT"]
+}
+
+/**
+ * The error that ends the command, as its last line on stderr: `flusso: <what and the fix>`
+ * (continued on indented lines when it lists several problems), or — with JSON logs —
+ * one more JSON object like the log lines before it, at level FATAL.
+ */
+const fatalLine = (text: string): string =>
+  logFormat(process.argv.slice(2)) === "json"
+    ? JSON.stringify({ message: text, logLevel: "FATAL", timestamp: new Date().toISOString(), annotations: {}, spans: {}, fiberId: "main" })
+    : `flusso: ${text}`
+
 const message = (error: unknown): string =>
   typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message : String(error)
 
-cli(process.argv).pipe(
+const help = helpFor(process.argv.slice(2), VERSION)
+
+;(help !== undefined ? Console.log(help) : cli(process.argv)).pipe(
   // @effect/cli prints its own validation errors (with help); everything else is one line.
-  Effect.tapError((error) => (ValidationError.isValidationError(error) ? Effect.void : Console.error(`flusso: ${redactSecrets(message(error))}`))),
-  Effect.tapDefect((cause) => Console.error(`flusso: internal error: ${redactSecrets(Cause.pretty(cause))}`)),
+  Effect.tapError((error) => (ValidationError.isValidationError(error) ? Effect.void : Console.error(fatalLine(redactSecrets(message(error)))))),
+  Effect.tapDefect((cause) => Console.error(fatalLine(`internal error: ${redactSecrets(Cause.pretty(cause))}`))),
   withPlainText,
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })

@@ -108,12 +108,16 @@ const findingLines = (f: Finding): string => {
 const describeSource = (source: SourceSummary): string =>
   `PostgreSQL ${source.user}@${source.host}:${source.port}/${source.database}`
 
-/** Plain text (no ANSI): a header, one section per index (findings, then its mapping), database-wide findings, a summary. */
-export const formatHuman = (report: CheckReport): string => {
+/**
+ * Plain text (no ANSI): a header, one section per index with its findings, the
+ * database-wide findings and the summary — so a failing check reads in a terminal — then,
+ * with `mappings`, each index's mapping.
+ */
+export const formatHuman = (report: CheckReport, options: { readonly mappings?: boolean } = {}): string => {
   const out: Array<string> = []
   out.push(
     report.mode === "offline"
-      ? "flusso check (offline: config and mappings only, the database was not consulted)"
+      ? "flusso check (offline: the config alone; the database and the sinks were not consulted)"
       : `flusso check (online${report.source === undefined ? "" : `: ${describeSource(report.source)}`})`
   )
   const known = new Set(report.indexes.map((i) => i.name))
@@ -121,16 +125,14 @@ export const formatHuman = (report: CheckReport): string => {
     out.push("")
     const state = index.enabled ? "" : ", disabled"
     out.push(`index ${index.name} (table ${index.table}, content hash ${index.hash}${state})`)
-    for (const f of bySeverity(report.findings.filter((f) => f.index === index.name))) out.push(indent(findingLines(f), "  "))
-    const options = index.mappingOptions
-    const from = options.sink === undefined ? "defaults" : `sink ${options.sink}`
-    out.push(`  mapping (${from}: textAnalysis ${options.textAnalysis}, autoSubfields ${options.autoSubfields}):`)
-    out.push(indent(JSON.stringify(index.mapping, null, 2), "    "))
+    const own = bySeverity(report.findings.filter((f) => f.index === index.name))
+    for (const f of own) out.push(indent(findingLines(f), "  "))
+    if (own.length === 0) out.push("  no findings")
   }
   const general = bySeverity(report.findings.filter((f) => f.index === undefined || !known.has(f.index)))
   if (general.length > 0) {
     out.push("")
-    out.push(report.mode === "offline" ? "config" : "database")
+    out.push(report.mode === "offline" ? "config" : "database and sinks")
     for (const f of general) out.push(indent(findingLines(f), "  "))
   }
   const counts = countBySeverity(report)
@@ -139,9 +141,34 @@ export const formatHuman = (report: CheckReport): string => {
     `${plural(counts.error, "error")}, ${plural(counts.warning, "warning")}, ${plural(counts.info, "note")}: ` +
       (counts.error > 0 ? "check failed" : "check passed")
   )
+  if (options.mappings === true) {
+    for (const index of report.indexes) {
+      const mapping = index.mappingOptions
+      const from = mapping.sink === undefined ? "defaults" : `sink ${mapping.sink}`
+      out.push("")
+      out.push(`index ${index.name}: mapping (${from}: textAnalysis ${mapping.textAnalysis}, autoSubfields ${mapping.autoSubfields}${mapping.style === "rust" ? ", Rust flusso style" : ""})`)
+      out.push(indent(JSON.stringify(index.mapping, null, 2), "  "))
+    }
+  }
   return `${out.join("\n")}\n`
 }
 
-/** The whole report as JSON, with `ok` and the counts up front. */
-export const formatJson = (report: CheckReport): string =>
-  `${JSON.stringify({ ok: !hasErrors(report), counts: countBySeverity(report), ...report }, null, 2)}\n`
+/** The severity as the human report words it: `info` is a note. */
+const WORD: Readonly<Record<Severity, string>> = { error: "error", warning: "warning", info: "note" }
+
+/** The whole report as JSON, with `ok` and the counts up front, in the human report's words (error, warning, note). */
+export const formatJson = (report: CheckReport): string => {
+  const counts = countBySeverity(report)
+  return `${
+    JSON.stringify(
+      {
+        ok: !hasErrors(report),
+        counts: { error: counts.error, warning: counts.warning, note: counts.info },
+        ...report,
+        findings: report.findings.map((f) => ({ ...f, severity: WORD[f.severity] }))
+      },
+      null,
+      2
+    )
+  }\n`
+}

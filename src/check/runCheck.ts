@@ -15,11 +15,13 @@ import type { IndexPlan } from "../schema/IndexPlan.js"
 import { deriveMapping, type MappingOptions } from "../schema/mapping.js"
 import { planIndex } from "../schema/planIndex.js"
 import * as PgDatabase from "../source/postgres/PgDatabase.js"
+import { fixForCode } from "../source/postgres/fixes.js"
 import { rootCause } from "../source/postgres/sqlErrors.js"
 import { checkCatalog } from "./catalogChecks.js"
 import { type CheckReport, type Finding, finding, type IndexSummary, type SourceSummary } from "./CheckReport.js"
 import { checkDatabase } from "./databaseChecks.js"
 import { readCatalog } from "./readCatalog.js"
+import { checkSinks } from "./sinkChecks.js"
 
 export interface CheckOptions {
   /** Config, planning and mappings only: no database, no secrets. */
@@ -37,7 +39,7 @@ const mappingOptionsOf = (config: FlussoConfig): { readonly options: IndexSummar
   const sinks = Object.entries(config.sinks).flatMap(([name, sink]) => (sink.type === "opensearch" ? [{ name, sink }] : []))
   const [first, ...rest] = sinks
   if (first === undefined) return { options: DEFAULT_MAPPING, notes: [] }
-  const options = { textAnalysis: first.sink.textAnalysis, autoSubfields: first.sink.autoSubfields, sink: first.name }
+  const options = { textAnalysis: first.sink.textAnalysis, autoSubfields: first.sink.autoSubfields, style: first.sink.mappingStyle, sink: first.name }
   const notes = rest
     .filter(({ sink }) => sink.textAnalysis !== options.textAnalysis || sink.autoSubfields !== options.autoSubfields)
     .map(({ name, sink }) =>
@@ -54,7 +56,7 @@ const summarize = (plan: IndexPlan, options: IndexSummary["mappingOptions"]): In
   enabled: plan.enabled,
   hash: plan.hash,
   mappingOptions: options,
-  mapping: deriveMapping(plan, { textAnalysis: options.textAnalysis, autoSubfields: options.autoSubfields })
+  mapping: deriveMapping(plan, options)
 })
 
 /** Host, port, database and user of a postgres:// URL; the password is never read. */
@@ -94,9 +96,17 @@ const unreachable = (source: SourceSummary, error: unknown): Finding =>
     `cannot connect to PostgreSQL at ${source.host}:${source.port} (database ${source.database}, user ${source.user}): ${failure(error)}`,
     {
       path: "source.url",
-      fix: "check source.url (or DATABASE_URL): host, port, user, password, database — and that PostgreSQL runs and accepts connections from here"
+      fix: fixForCode(codeOf(error)) ??
+        "check source.url (or DATABASE_URL): host, port, user, password, database — and that PostgreSQL runs and accepts connections from here"
     }
   )
+
+/** The SQLSTATE under a failure, when PostgreSQL sent one. */
+const codeOf = (error: unknown): string | undefined => {
+  const cause = rootCause(error)
+  const inner = cause instanceof SourceUnavailable || cause instanceof SourceMisconfigured ? undefined : cause
+  return typeof inner === "object" && inner !== null && "code" in inner && typeof inner.code === "string" ? inner.code : undefined
+}
 
 const PROBE = "SELECT 1 AS ok"
 
@@ -150,6 +160,9 @@ export const runCheck = (config: FlussoConfig, options: CheckOptions): Effect.Ef
     }
     const resolved = yield* resolveConfig(config, options.env, options.file)
     const refsKept = Object.values(config.sinks).some((sink) => sink.type === "opensearch")
-    const findings = yield* onlineFindings(resolved.source, plans, refsKept)
-    return { mode: "online", source: sourceSummary(Redacted.value(resolved.source.url)), indexes, findings: [...general, ...findings] }
+    const [findings, sinks] = yield* Effect.all([
+      onlineFindings(resolved.source, plans, refsKept),
+      checkSinks(resolved.sinks.filter((sink) => sink.type === "opensearch"), plans, resolved.prefix)
+    ], { concurrency: "unbounded" })
+    return { mode: "online", source: sourceSummary(Redacted.value(resolved.source.url)), indexes, findings: [...general, ...findings, ...sinks] }
   })

@@ -1,8 +1,9 @@
 /**
- * `flusso check`: validates the config and prints each index's resolved mapping; online
- * (the default) it also compares every declared column with the database catalog and
- * reports publication coverage, replica identity, privileges and the slot. The report
- * goes to stdout; any error makes the exit code non-zero.
+ * `flusso check`: validates the config; online (the default) it also compares every
+ * declared column with the database catalog, reports publication coverage, replica
+ * identity, privileges and the slot, and probes every OpenSearch sink. The findings and
+ * the summary go to stdout (each index's mapping too with --mappings); any error makes
+ * the exit code non-zero.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -25,15 +26,9 @@ export const check = Command.make(
   {
     config: Flags.config,
     lock: Flags.optionalText("lock", "FLUSSO_LOCK", "a compiled lock (flusso build) instead of --config"),
-    offline: Flags.flag("offline", "FLUSSO_OFFLINE", "validate and print mappings only: no database, no secrets needed"),
-    format: Flags.described(
-      Options.choice("format", ["human", "json"]).pipe(
-        Options.withFallbackConfig(Config.literal("human", "json")("FLUSSO_FORMAT")),
-        Options.withDefault("human" as const)
-      ),
-      "FLUSSO_FORMAT",
-      "the report: human or json"
-    ),
+    offline: Flags.flag("offline", "FLUSSO_OFFLINE", "the config alone: no database, no sink, no secrets"),
+    mappings: Flags.flag("mappings", "FLUSSO_MAPPINGS", "also print each index's mapping"),
+    format: Flags.choice("format", "FLUSSO_FORMAT", ["human", "json"], "the report: human or json").pipe(Options.withDefault("human" as const)),
     logFormat: Flags.logFormat,
     logLevel: Flags.logLevel
   },
@@ -41,7 +36,7 @@ export const check = Command.make(
     Effect.gen(function*() {
       const { config, file } = yield* loadDeployment({ ...flags, locked: false })
       const report = yield* runCheck(config, { offline: flags.offline, env: process.env, file })
-      yield* Console.log(flags.format === "json" ? formatJson(report) : formatHuman(report))
+      yield* Console.log(flags.format === "json" ? formatJson(report) : formatHuman(report, { mappings: flags.mappings }))
       if (hasErrors(report)) return yield* new CheckFailed({ errors: countBySeverity(report).error })
     }).pipe(Effect.provide(loggingLayer(Option.getOrElse(flags.logFormat, () => "human" as const), flags.logLevel)))
 ).pipe(Command.withDescription("validate the config; online also against the database (types, nullability, publication, replica identity, privileges)"))

@@ -1,7 +1,7 @@
 /**
  * How the CLI logs: stderr only (stdout belongs to the stdout sink and to command output),
- * human lines — coloured on a terminal — or JSON lines, from the least severe level asked
- * for. Every message passes through `redactSecrets` first, so a password inside a URL
+ * one human line per entry — coloured on a terminal, annotations as `key=value` — or one
+ * JSON object per line, from the least severe level asked for. Every message passes through `redactSecrets` first, so a password inside a URL
  * never reaches a log, whatever printed it.
  */
 import { HashMap, Layer, List, Logger, LogLevel } from "effect"
@@ -39,9 +39,27 @@ const redacting = <O>(logger: Logger.Logger<unknown, O>): Logger.Logger<unknown,
     })
   )
 
+const COLOURS: Readonly<Record<string, string>> = { WARN: "\u001b[33m", ERROR: "\u001b[31m", FATAL: "\u001b[31;1m", DEBUG: "\u001b[2m", TRACE: "\u001b[2m" }
+
+const text = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value) ?? String(value))
+
+/**
+ * One line per entry, so a line can be grepped for its index:
+ * `[21:40:07.788] WARN  preparing the indexes failed, retrying: …  index=users sink=primary`
+ * (time UTC; annotations last, as key=value). Coloured on a terminal.
+ */
+const humanLogger = (colours: boolean) =>
+  Logger.make<unknown, void>(({ annotations, date, logLevel, message }) => {
+    const body = Array.isArray(message) ? message.map(text).join(" ") : text(message)
+    const notes = [...HashMap.toEntries(annotations)].map(([key, value]) => `${key}=${text(value)}`).join(" ")
+    const label = logLevel.label
+    const colour = colours ? COLOURS[label] : undefined
+    const head = `[${date.toISOString().slice(11, 23)}] ${colour === undefined ? label.padEnd(5) : `${colour}${label.padEnd(5)}\u001b[0m`}`
+    const tail = notes === "" ? "" : colours ? `  \u001b[2m${notes}\u001b[0m` : `  ${notes}`
+    process.stderr.write(`${head} ${body}${tail}\n`)
+  })
+
 export const loggingLayer = (format: "human" | "json", level: LogLevelName): Layer.Layer<never> => {
-  const base = format === "json"
-    ? Logger.withConsoleError(Logger.jsonLogger)
-    : Logger.prettyLogger({ stderr: true, colors: process.stderr.isTTY === true })
+  const base = format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : humanLogger(process.stderr.isTTY === true)
   return Layer.merge(Logger.replace(Logger.defaultLogger, redacting(base)), Logger.minimumLogLevel(LEVELS[level]))
 }

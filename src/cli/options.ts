@@ -4,8 +4,10 @@
  * the config file are checked with the config's own schemas (`applyOverrides`), so a flag
  * and a config key refuse the same values with the same words.
  */
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
-import { Config, Either, Option, Schema } from "effect"
+import * as ValidationError from "@effect/cli/ValidationError"
+import { Config, Effect, Either, Option, Schema } from "effect"
 import { formatParseError } from "../config/issues.js"
 import { Identifier, Prefix } from "../config/model.js"
 import { ConfigInvalid } from "../errors.js"
@@ -24,31 +26,54 @@ export const optionalText = (name: string, variable: string, description: string
 export const flag = (name: string, variable: string, description: string) =>
   described(Options.boolean(name).pipe(Options.withFallbackConfig(Config.boolean(variable))), variable, description)
 
+/** A refused value, naming the flag and its variable: `--log-level (FLUSSO_LOG_LEVEL): expected one of …, got "verbose"`. */
+const refuse = (name: string, variable: string, expected: string, got: string) =>
+  Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} (or ${variable}): expected ${expected}, got ${JSON.stringify(got)}`)))
+
+/** One of `choices`, from the flag or its variable; anything else is refused naming the flag. */
+export const choice = <const C extends string>(name: string, variable: string, choices: ReadonlyArray<C>, description: string) =>
+  described(
+    Options.text(name).pipe(
+      Options.withFallbackConfig(Config.string(variable)),
+      Options.mapEffect((value) => {
+        const found = choices.find((c) => c === value)
+        return found === undefined ? refuse(name, variable, `one of ${choices.join(", ")}`, value) : Effect.succeed(found)
+      })
+    ),
+    variable,
+    description
+  )
+
+/** A whole number of at least `min`, from the flag or its variable. */
+export const integer = (name: string, variable: string, min: number, description: string) =>
+  described(
+    Options.text(name).pipe(
+      Options.withFallbackConfig(Config.string(variable)),
+      Options.mapEffect((value) => {
+        const n = Number(value.trim())
+        if (value.trim() === "" || !Number.isSafeInteger(n)) return refuse(name, variable, "a whole number", value)
+        return n < min ? refuse(name, variable, `a whole number of at least ${min}`, value) : Effect.succeed(n)
+      })
+    ),
+    variable,
+    description
+  )
+
 export const config = described(
   Options.file("config").pipe(Options.withFallbackConfig(Config.string("FLUSSO_CONFIG")), Options.optional),
   "FLUSSO_CONFIG",
   "the deployment config: .ts, .mts, .js, .mjs or .json (default flusso.config.ts, else flusso.lock.json)"
 )
 
-export const logFormat = described(
-  Options.choice("log-format", ["human", "json"]).pipe(
-    Options.withFallbackConfig(Config.literal("human", "json")("FLUSSO_LOG_FORMAT")),
-    Options.optional
-  ),
-  "FLUSSO_LOG_FORMAT",
-  "log lines on stderr: human (coloured on a terminal) or json (one object a line)"
+export const logFormat = choice("log-format", "FLUSSO_LOG_FORMAT", ["human", "json"], "log lines on stderr: human (coloured on a terminal) or json (one object a line)").pipe(
+  Options.optional
 )
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "fatal", "none"] as const
 export type LogLevelName = (typeof LOG_LEVELS)[number]
 
-export const logLevel = described(
-  Options.choice("log-level", LOG_LEVELS).pipe(
-    Options.withFallbackConfig(Config.literal(...LOG_LEVELS)("FLUSSO_LOG_LEVEL")),
-    Options.withDefault("info" as const)
-  ),
-  "FLUSSO_LOG_LEVEL",
-  "the least severe log level shown"
+export const logLevel = choice("log-level", "FLUSSO_LOG_LEVEL", LOG_LEVELS, "the least severe log level shown").pipe(
+  Options.withDefault("info" as const)
 )
 
 export const adminUser = text("admin-user", "FLUSSO_ADMIN_USER", "user of the private HTTP surface (default admin)").pipe(Options.optional)

@@ -1,11 +1,14 @@
 /**
  * Seeding progress for the person running the CLI, from `Status`: on a terminal a live
- * bar per seeding index (redrawn on stderr), otherwise a log line per index every
- * `everySeconds` — rows done / estimated total, rate, ETA. The figures are the ones
+ * bar per seeding index (redrawn on stderr), otherwise a log line per index a second
+ * into its pass and then every `everySeconds` — rows done / estimated total, rate, ETA. The figures are the ones
  * `/status` serves.
  */
-import { Effect, Schedule } from "effect"
+import { Clock, Effect, Schedule } from "effect"
 import { type BackfillProgress, Status } from "../status/Status.js"
+
+/** How far into a pass its first progress line comes: soon enough that a short pass shows one. */
+const FIRST_LINE_AFTER_MS = 1000
 
 const number = (n: number): string => n.toLocaleString("en-US")
 
@@ -38,14 +41,21 @@ export const showProgress = (options: { readonly terminal: boolean; readonly eve
       snapshot.indexes.flatMap((index) => (index.backfill === null ? [] : [{ name: index.name, progress: index.backfill }])))
 
     if (!options.terminal) {
-      return yield* seeding.pipe(
-        Effect.flatMap((list) =>
-          Effect.forEach(list, ({ name, progress }) =>
-            Effect.logInfo(`seeding: ${describeProgress(progress)}`).pipe(Effect.annotateLogs("index", name)), { discard: true })
-        ),
-        Effect.repeat(Schedule.spaced(`${options.everySeconds} seconds`)),
-        Effect.asVoid
-      )
+      // Per index: when its pass started and when its last line was logged. The first line
+      // comes a second into a pass (long before --progress-secs), then one every everySeconds.
+      const logged = new Map<string, { readonly pass: string; readonly at: number }>()
+      return yield* Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        for (const { name, progress } of yield* seeding) {
+          const last = logged.get(name)
+          const due = last === undefined || last.pass !== progress.startedAt
+            ? now - Date.parse(progress.startedAt) >= FIRST_LINE_AFTER_MS
+            : now - last.at >= options.everySeconds * 1000
+          if (!due) continue
+          logged.set(name, { pass: progress.startedAt, at: now })
+          yield* Effect.logInfo(`seeding: ${describeProgress(progress)}`).pipe(Effect.annotateLogs("index", name))
+        }
+      }).pipe(Effect.repeat(Schedule.spaced("250 millis")), Effect.asVoid)
     }
     const draw = Effect.flatMap(seeding, (list) =>
       Effect.sync(() => {

@@ -15,8 +15,10 @@ import { Quarantine } from "../quarantine/Quarantine.js"
 import { OpenSearchClients } from "../sink/opensearch/OpenSearchClients.js"
 import { formatAddress, parseAddress } from "../server/address.js"
 import { DEFAULT_CREDENTIALS } from "../server/basicAuth.js"
+import { credentialProblems, isDefault } from "../server/credentials.js"
 import * as HttpSurfaces from "../server/HttpSurfaces.js"
 import * as MetricsExport from "../server/metricsExport.js"
+import { registerMetrics } from "../status/registerMetrics.js"
 import { Status } from "../status/Status.js"
 import * as StatusLayer from "../status/Status.js"
 import { loadDeployment } from "./deployment.js"
@@ -54,15 +56,16 @@ const options = {
   ),
   adminUser: Flags.adminUser,
   adminPassword: Flags.adminPassword,
-  lagPollSecs: Flags.described(
-    Options.integer("lag-poll-secs").pipe(Options.withFallbackConfig(Config.integer("FLUSSO_LAG_POLL_SECS")), Options.withDefault(15)),
-    "FLUSSO_LAG_POLL_SECS",
-    "how often the replication slot's lag is read, in seconds"
+  allowDefaultCredentials: Flags.flag(
+    "allow-default-credentials",
+    "FLUSSO_ALLOW_DEFAULT_CREDENTIALS",
+    "let the private surface keep admin/flusso on an address other than loopback"
   ),
-  progressSecs: Flags.described(
-    Options.integer("progress-secs").pipe(Options.withFallbackConfig(Config.integer("FLUSSO_PROGRESS_SECS")), Options.withDefault(10)),
-    "FLUSSO_PROGRESS_SECS",
-    "seconds between seeding progress lines when stderr is not a terminal"
+  lagPollSecs: Flags.integer("lag-poll-secs", "FLUSSO_LAG_POLL_SECS", 1, "how often the replication slot's lag is read, in seconds").pipe(
+    Options.withDefault(15)
+  ),
+  progressSecs: Flags.integer("progress-secs", "FLUSSO_PROGRESS_SECS", 1, "seconds between seeding progress lines when stderr is not a terminal").pipe(
+    Options.withDefault(10)
   ),
   logFormat: Flags.logFormat,
   logLevel: Flags.logLevel
@@ -112,7 +115,9 @@ const sync = (flags: RunFlags) =>
       user: Option.getOrElse(flags.adminUser, () => DEFAULT_CREDENTIALS.user),
       password: Option.getOrElse(flags.adminPassword, () => DEFAULT_CREDENTIALS.password)
     }
-    if (admin.user === DEFAULT_CREDENTIALS.user && admin.password === DEFAULT_CREDENTIALS.password) {
+    const refused = credentialProblems(admin, privateAddress, flags.allowDefaultCredentials)
+    if (refused.length > 0) return yield* new ConfigInvalid({ file: "command line / FLUSSO_* environment", issues: refused })
+    if (isDefault(admin)) {
       yield* Effect.logWarning(
         "the private HTTP surface uses the default credentials admin/flusso: anyone who reaches it can reindex; " +
           "set --admin-user/--admin-password (FLUSSO_ADMIN_USER/FLUSSO_ADMIN_PASSWORD)"
@@ -120,6 +125,8 @@ const sync = (flags: RunFlags) =>
     }
 
     const status = yield* StatusLayer.make
+    // Before /metrics answers: every family there from the first scrape.
+    yield* registerMetrics(deployment.indexes.filter((plan) => plan.enabled).map((plan) => plan.name))
     // One client per OpenSearch cluster, shared by the quarantine the HTTP surface lists and the sync.
     const clients = Context.get(yield* Layer.build(Flusso.clientsLayer(deployment)), OpenSearchClients)
     const quarantine = Context.get(

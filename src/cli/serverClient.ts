@@ -27,11 +27,7 @@ const server = Flags.described(
   "FLUSSO_SERVER",
   "the running flusso's private HTTP surface"
 )
-const format = Flags.described(
-  Options.choice("format", ["human", "json"]).pipe(Options.withFallbackConfig(Config.literal("human", "json")("FLUSSO_FORMAT")), Options.withDefault("human" as const)),
-  "FLUSSO_FORMAT",
-  "output: human or json"
-)
+const format = Flags.choice("format", "FLUSSO_FORMAT", ["human", "json"], "output: human or json").pipe(Options.withDefault("human" as const))
 
 interface Client {
   readonly server: string
@@ -78,7 +74,7 @@ const reasonOf = (body: unknown): string => {
 const IndexesBody = Schema.Struct({ indexes: Schema.Array(IndexStatus) })
 
 const describeIndex = (index: IndexStatus): string => {
-  const lines = [`${index.name} (${index.table})`]
+  const lines = [`${index.name} (${index.table}): ${index.state}`]
   for (const g of index.generations) {
     lines.push(`  ${g.sink}: ${g.generation}${g.serving ? " serving" : " building"}${g.seeded ? ", seeded" : ", not seeded"}`)
   }

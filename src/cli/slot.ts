@@ -17,7 +17,7 @@ import * as Flags from "./options.js"
 // The read pool keeps every value as text (connection.ts).
 const SlotRow = Schema.Struct({ active: Schema.Literal("true", "false"), pid: Schema.NullOr(Schema.String) })
 
-const drop = Command.make(
+export const drop = Command.make(
   "drop",
   {
     config: Flags.config,

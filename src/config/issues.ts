@@ -112,9 +112,21 @@ const expected = (ast: AST.AST, actual: unknown, path: Path): string => {
   )
 }
 
+/**
+ * A whole number past 2^53 is refused as "not an integer" by `Schema.Int` (it cannot be
+ * told apart from its neighbours): say it is too large instead.
+ */
+const tooLarge = (message: string): string => {
+  const actual = /^Expected an integer, actual (\S+)$/.exec(message)?.[1]
+  const n = actual === undefined ? Number.NaN : Number(actual)
+  return (Number.isInteger(n) || !Number.isFinite(n)) && !Number.isNaN(n) && Math.abs(n) > Number.MAX_SAFE_INTEGER
+    ? `is too large: ${actual}; expected a whole number of at most ${Number.MAX_SAFE_INTEGER}`
+    : message
+}
+
 /** Effect's `ArrayFormatter` already applies custom messages (patterns, refinements). */
 const leaf = (issue: Issue, path: Path): Array<string> =>
-  PR.ArrayFormatter.formatIssueSync(issue).map((i) => line([...path, ...i.path], i.message))
+  PR.ArrayFormatter.formatIssueSync(issue).map((i) => line([...path, ...i.path], tooLarge(i.message)))
 
 const unexpected = (issue: ParseResult.Unexpected, path: Path, parent: AST.AST | undefined): string => {
   const key = String(path[path.length - 1])

@@ -17,16 +17,13 @@ import { ConfigInvalid } from "../errors.js"
 import { SCHEMA_KEY } from "./jsonSchema.js"
 import { importIsolated } from "./loadIsolated.js"
 import type { FlussoConfig } from "./model.js"
+import { describeImportError } from "./importError.js"
 import { isRustConfig } from "./rs/files.js"
 import { validateConfig } from "./validate.js"
 
 const MODULE_EXTENSIONS: ReadonlyArray<string> = [".ts", ".mts", ".js", ".mjs"]
 
 const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
-
-/** An import error's message without the queries loading adds to the file's URL. */
-const importReason = (error: unknown): string =>
-  reason(error).replace(/\?(?:(?:flusso-load|tsx-namespace|namespace)=[\w-]+&?)+/g, "")
 
 /**
  * Config modules load in a tsx namespace of their own rather than under a global
@@ -151,7 +148,7 @@ export const importDefault = (file: string, shown: string): Effect.Effect<unknow
       // The config is its own parent: imported from a .ts file (this one, run from source),
       // tsx would take `x.js` to mean `x.ts` where both exist.
       try: () => load(`${url}?flusso-load=${++loads}`, url),
-      catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot import the config module: ${importReason(error)}`] })
+      catch: (error) => new ConfigInvalid({ file: shown, issues: [`cannot import the config module: ${describeImportError(error, file, shown)}`] })
     })
     const exported = yield* Effect.try({
       try: () => defaultExport(module),

@@ -538,6 +538,8 @@ export const OpenSearchSink = Schema.Struct({
   refreshInterval: Schema.optionalWith(Schema.String, { default: () => "10s" }),
   textAnalysis: Schema.optionalWith(Schema.Literal("builtin", "icu"), { default: () => "builtin" as const }),
   autoSubfields: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /** Whose rules derive the mappings: ours, or the Rust flusso's (set for a flusso.toml; schema/rustMapping.ts). */
+  mappingStyle: Schema.optionalWith(Schema.Literal("flusso", "rust"), { default: () => "flusso" as const }),
   /** Superseded generations kept (newest first) when a new one starts serving; the rest are deleted. */
   keepPreviousGenerations: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
 }).annotations({

@@ -144,7 +144,6 @@ export const run = (options: EngineOptions) =>
         Effect.all([
           recordBatch(outcome),
           status.flushed(outcome.flushMs),
-          outcome.retried ? status.retrying(false) : Effect.void,
           outcome.ackedTo === undefined ? Effect.void : status.acked(source.describePosition(outcome.ackedTo))
         ], { discard: true })
       )
@@ -196,7 +195,8 @@ export const run = (options: EngineOptions) =>
     const seed = (plan: IndexPlan, into: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>
       backfill(plan, into, { ...backfillOptions, swapping }).pipe(
         Effect.zipRight(refreshIndexStatus(plan, into.map((t) => ({ ...t, serving: true })))),
-        Effect.tapError((error) => status.failed(error.message))
+        Effect.zipRight(status.indexFailed(plan.name, null)),
+        Effect.tapError((error) => status.failed(error.message).pipe(Effect.zipRight(status.indexFailed(plan.name, error.message))))
       )
 
     /**

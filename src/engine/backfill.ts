@@ -101,8 +101,9 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
       // Sinks that stopped at different keys resume from the start: seeding twice is harmless.
       const cursors = yield* Effect.forEach(targets, (t) => checkpoints.get(t).pipe(Effect.map((c) => c.cursor)))
       const cursor = cursors.every((c) => sameKey(c, cursors[0] ?? null)) ? cursors[0] ?? null : null
+      const total = end === null ? "" : estimate === null ? ", row count unknown (ANALYZE the table for an estimate)" : `, ~${estimate.toLocaleString("en-US")} rows estimated`
       yield* Effect.logInfo(
-        `${cursor === null ? "seeding" : `resuming seeding after key ${encodeDocumentId(cursor)}`} up to key ${end === null ? "(none: the table is empty)" : encodeDocumentId(end)}`
+        `${cursor === null ? "seeding" : `resuming seeding after key ${encodeDocumentId(cursor)}`} up to key ${end === null ? "(none: the table is empty)" : encodeDocumentId(end)}${total}`
       )
       if (end === null) return 0
       const chunks = Stream.paginateEffect(cursor, (after: KeyValues | null) =>

@@ -141,9 +141,10 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
     const attempt = <A, R>(batch: Batch, stage: string, effect: Effect.Effect<A, EngineError, R>) =>
       effect.pipe(
         Effect.tapError((error) => {
+          // Transient ones are recorded by retryTransient.
           if (!isTransient(error)) return status.failed(error.message)
           batch.retried = true
-          return status.retrying(true).pipe(Effect.zipRight(status.failed(error.message)))
+          return Effect.void
         }),
         (failing) => retryTransient(`batch (${stage})`, failing)
       )
@@ -268,7 +269,7 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
     // than a few hundred milliseconds of search staleness are worth.
     const refreshWanted = yield* Queue.dropping<void>(1)
     const refresher = Queue.take(refreshWanted).pipe(
-      Effect.zipRight(retryTransient("refresh", sink.refresh(sinks).pipe(Effect.tapError((error) => status.failed(error.message))))),
+      Effect.zipRight(retryTransient("refresh", sink.refresh(sinks).pipe(Effect.tapError((error) => (isTransient(error) ? Effect.void : status.failed(error.message)))))),
       Effect.zipRight(Effect.sleep(REFRESH_PAUSE)),
       Effect.forever
     )

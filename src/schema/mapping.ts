@@ -6,10 +6,14 @@
  */
 import type { ScalarKind } from "../config/model.js"
 import type { AggregatePlan, FieldPlan, IndexPlan, JoinPlan, MapPlan, ScalarPlan } from "./IndexPlan.js"
+import { CODE_ANALYZER, LOWERCASE_NORMALIZER, TEXT_ANALYZER } from "./analysisNames.js"
+import { deriveRustMapping, rustIndexSettings } from "./rustMapping.js"
 
 export interface MappingOptions {
   readonly textAnalysis: "builtin" | "icu"
   readonly autoSubfields: boolean
+  /** The Rust flusso's rules instead of ours (a flusso.toml deployment): rustMapping.ts. */
+  readonly style?: "flusso" | "rust"
 }
 
 export type MappingProperty = Readonly<Record<string, unknown>>
@@ -33,9 +37,7 @@ export interface AnalysisSettings {
   }
 }
 
-export const TEXT_ANALYZER = "flusso_text"
-export const CODE_ANALYZER = "flusso_code"
-export const LOWERCASE_NORMALIZER = "flusso_lowercase"
+export { CODE_ANALYZER, LOWERCASE_NORMALIZER, TEXT_ANALYZER }
 
 /**
  * The field listing the related rows a document read, as `schema.table:key` strings. A
@@ -255,6 +257,7 @@ const fieldProperty = (
 }
 
 export const deriveMapping = (plan: IndexPlan, options: MappingOptions): IndexMappings => {
+  if (options.style === "rust") return deriveRustMapping(plan, options)
   // Map fields add their value templates (a root-level list) as the walk meets them.
   const templates: Array<DynamicTemplate> = []
   const properties = deriveLevel(plan.fields, undefined, options, templates)
@@ -303,6 +306,7 @@ const enumSortCharFilters = (path: string, variants: ReadonlyArray<string>): Rec
 }
 
 export const indexSettings = (plan: IndexPlan, options: MappingOptions): AnalysisSettings => {
+  if (options.style === "rust") return rustIndexSettings(plan, options)
   const icu = options.textAnalysis === "icu"
   // ICU folding lowercases and folds every script; the builtin pair covers Latin.
   const fold = icu ? ["icu_folding"] : ["lowercase", "asciifolding"]

@@ -33,5 +33,6 @@ export const authorized = (header: string | undefined, expected: Credentials): b
   const given = parseBasic(header) ?? { user: "", password: "" }
   const user = equalInConstantTime(given.user, expected.user)
   const password = equalInConstantTime(given.password, expected.password)
-  return user && password && parseBasic(header) !== undefined
+  // Empty credentials are refused at start (credentials.ts); never let them in regardless.
+  return user && password && parseBasic(header) !== undefined && expected.user !== "" && expected.password !== ""
 }

@@ -6,6 +6,7 @@
  * snapshot reads them from there, so `/status` and `/metrics` never disagree.
  */
 import { Clock, Context, Effect, Layer, Metric, MetricState, Ref, Schema } from "effect"
+import { indexState } from "./indexState.js"
 import * as Metrics from "./metrics.js"
 
 export type Phase = "starting" | "backfilling" | "live" | "retrying" | "stopped"
@@ -36,6 +37,12 @@ export type BackfillProgress = typeof BackfillProgress.Type
 export const IndexStatus = Schema.Struct({
   name: Schema.String,
   table: Schema.String,
+  /**
+   * In one word or two (indexState.ts): `starting` (its generations not known yet),
+   * `seeding` (its first generation is being filled), `building <generation>` (a new one
+   * is filled while the old one serves), `live`, or `failed` (its last seeding failed).
+   */
+  state: Schema.String,
   generations: Schema.Array(GenerationStatus),
   backfill: Schema.NullOr(BackfillProgress)
 })
@@ -63,13 +70,17 @@ export interface StatusSnapshot {
   readonly lastError: { readonly at: string; readonly message: string } | null
 }
 
+/** An index as recorded; its `state` is derived when read. */
+type IndexEntry = Omit<IndexStatus, "state"> & { readonly failure: string | null }
+
 interface State {
   readonly startedAt: number
   readonly source: SourceDescription | null
   readonly streaming: boolean
-  readonly retrying: boolean
+  /** What is failing transiently and being retried right now (a stage, a connection). */
+  readonly retrying: ReadonlySet<string>
   readonly stopped: boolean
-  readonly indexes: ReadonlyMap<string, IndexStatus>
+  readonly indexes: ReadonlyMap<string, IndexEntry>
   readonly lastFlushMs: number | null
   readonly slotLagBytes: number | null
   readonly lastAckedLsn: string | null
@@ -80,14 +91,20 @@ export interface StatusService {
   /** Whether live capture runs (the replication connection is streaming). */
   readonly source: (description: SourceDescription) => Effect.Effect<void>
   readonly streaming: (streaming: boolean) => Effect.Effect<void>
-  /** Whether a batch is failing transiently and being retried (its failures are `failed`). */
-  readonly retrying: (retrying: boolean) => Effect.Effect<void>
+  /**
+   * Whether `what` (a batch stage, a connection) is failing transiently and being retried;
+   * its failures are reported with `failed`. Live capture streaming again ends the retry
+   * of the replication stream (`REPLICATION_STREAM`).
+   */
+  readonly retrying: (what: string, retrying: boolean) => Effect.Effect<void>
   /** Records a failure, retried or fatal: counted, and kept as the last error. */
   readonly failed: (message: string) => Effect.Effect<void>
   readonly stopped: Effect.Effect<void>
   /** The generations an index writes to, and which of them serve and are seeded. */
   readonly index: (name: string, table: string, generations: ReadonlyArray<GenerationStatus>) => Effect.Effect<void>
   readonly backfill: (index: string, progress: BackfillProgress | null) => Effect.Effect<void>
+  /** The index's seeding failed (`message`), or — with null — one succeeded since. */
+  readonly indexFailed: (index: string, message: string | null) => Effect.Effect<void>
   readonly flushed: (milliseconds: number) => Effect.Effect<void>
   readonly acked: (lsn: string) => Effect.Effect<void>
   readonly slotLag: (bytes: number) => Effect.Effect<void>
@@ -106,20 +123,25 @@ const counterTotal = (name: string): Effect.Effect<number> =>
     return total
   })
 
+/** What the replication stream's reconnects are recorded as (see `retrying`). */
+export const REPLICATION_STREAM = "the replication stream"
+
 const phaseOf = (state: State): Phase => {
   if (state.stopped) return "stopped"
-  if (state.retrying) return "retrying"
+  if (state.retrying.size > 0) return "retrying"
   if (!state.streaming) return "starting"
   for (const index of state.indexes.values()) if (index.backfill !== null) return "backfilling"
   return "live"
 }
+
+const without = (set: ReadonlySet<string>, item: string): ReadonlySet<string> => new Set([...set].filter((x) => x !== item))
 
 export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
   const state = yield* Ref.make<State>({
     startedAt: yield* Clock.currentTimeMillis,
     source: null,
     streaming: false,
-    retrying: false,
+    retrying: new Set<string>(),
     stopped: false,
     indexes: new Map(),
     lastFlushMs: null,
@@ -128,16 +150,18 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
     lastError: null
   })
   const update = (f: (s: State) => State) => Ref.update(state, f)
-  const withIndex = (name: string, f: (index: IndexStatus) => IndexStatus) =>
+  const withIndex = (name: string, f: (index: IndexEntry) => IndexEntry) =>
     update((s) => {
-      const index = s.indexes.get(name) ?? { name, table: "", generations: [], backfill: null }
+      const index = s.indexes.get(name) ?? { name, table: "", generations: [], backfill: null, failure: null }
       return { ...s, indexes: new Map([...s.indexes, [name, f(index)]]) }
     })
 
   return {
     source: (description) => update((s) => ({ ...s, source: description })),
-    streaming: (streaming) => update((s) => ({ ...s, streaming })),
-    retrying: (retrying) => update((s) => ({ ...s, retrying })),
+    streaming: (streaming) =>
+      update((s) => ({ ...s, streaming, retrying: streaming && s.retrying.has(REPLICATION_STREAM) ? without(s.retrying, REPLICATION_STREAM) : s.retrying })),
+    retrying: (what, retrying) =>
+      update((s) => (retrying === s.retrying.has(what) ? s : { ...s, retrying: retrying ? new Set([...s.retrying, what]) : without(s.retrying, what) })),
     failed: (message) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         update((s) => ({ ...s, lastError: { at: new Date(now).toISOString(), message } }))
@@ -145,6 +169,7 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
     stopped: update((s) => ({ ...s, stopped: true, streaming: false })),
     index: (name, table, generations) => withIndex(name, (index) => ({ ...index, table, generations })),
     backfill: (name, progress) => withIndex(name, (index) => ({ ...index, backfill: progress })),
+    indexFailed: (name, failure) => withIndex(name, (index) => ({ ...index, failure })),
     flushed: (milliseconds) => update((s) => ({ ...s, lastFlushMs: milliseconds })),
     acked: (lsn) => update((s) => ({ ...s, lastAckedLsn: lsn })),
     slotLag: (bytes) => update((s) => ({ ...s, slotLagBytes: bytes })).pipe(Effect.zipRight(Metric.set(Metrics.slotLag, bytes))),
@@ -159,7 +184,13 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
         source: s.source,
         ready: s.streaming && !s.stopped,
         uptimeSeconds: Math.round((now - s.startedAt) / 1000),
-        indexes: [...s.indexes.values()],
+        indexes: [...s.indexes.values()].map((index) => ({
+          name: index.name,
+          table: index.table,
+          state: indexState(index, index.failure),
+          generations: index.generations,
+          backfill: index.backfill
+        })),
         changesCaptured: captured,
         changesCommitted: committed,
         changesInFlight: Math.max(0, captured - committed),

@@ -165,9 +165,17 @@ describe("flusso check against a live catalog", () => {
       expect(bySeverity(report, "error")).toEqual([])
       expect(bySeverity(report, "warning")).toEqual([])
       expect(report.findings).toEqual([
-        { severity: "info", message: `replication slot ${d.db.name} does not exist yet: flusso creates it on start and seeds every index` }
+        { severity: "info", message: `replication slot ${d.db.name} does not exist yet: flusso creates it on start and seeds every index` },
+        { severity: "info", path: "sinks.primary", message: expect.stringMatching(/^OpenSearch 2\.\d+\.\d+ at http:\/\/127\.0\.0\.1:\d+ answers$/) },
+        {
+          severity: "info",
+          path: "sinks.primary",
+          message: `it lets this user create indexes and accepts every index's settings and mapping (probed with an index under prefix "${d.prefix}", deleted at once)`
+        }
       ])
-      expect(formatHuman(report)).toMatch(/0 errors, 0 warnings, 1 note: check passed\n$/)
+      expect(formatHuman(report)).toMatch(/0 errors, 0 warnings, 3 notes: check passed\n$/)
+      // The probe index is gone.
+      expect((await d.raw("GET", `/_cat/indices/${d.prefix}flusso_check_*?h=index`)).text.trim()).toBe("")
     }))
 
   it("a role without privileges gets REPLICATION, SELECT and ownership findings with their SQL", async () => {
@@ -210,8 +218,39 @@ describe("flusso check against a live catalog", () => {
       expect(error?.message).toMatch(/^cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(database t_[0-9a-f]+, user postgres\): /)
       expect(error?.path).toBe("source.url")
       expect(error?.fix).toContain("check source.url (or DATABASE_URL)")
-      // The mapping is still printed: the offline part never depends on the database.
-      expect(formatHuman(report)).toContain('"name": {')
+      // The mapping is still there: the offline part never depends on the database.
+      expect(formatHuman(report, { mappings: true })).toContain('"name": {')
+    }))
+})
+
+describe("flusso check probes every OpenSearch sink", () => {
+  it("an OpenSearch that cannot be reached is an error naming the sink and the variable that sets its URL", () =>
+    withDeployment(async (d) => {
+      await d.sql(`CREATE TABLE users (id bigint PRIMARY KEY, name text)`)
+      const config = validated(d.config({ users: { table: "users", primaryKey: "id", fields: { name: t.text() } } }, {
+        source: { type: "postgres", url: urlWithPassword(d), slot: d.db.name },
+        sinks: { primary: { type: "opensearch", url: "http://127.0.0.1:1" } }
+      }))
+      const report = await online(config)
+      expect(hasErrors(report)).toBe(true)
+      expect(bySeverity(report, "error")).toEqual([{
+        severity: "error",
+        path: "sinks.primary.url",
+        message: expect.stringMatching(/^cannot reach OpenSearch sink primary at http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/),
+        fix: "check sinks.primary.url (or PRIMARY_OPENSEARCH_URL) and that OpenSearch runs and accepts connections from here"
+      }])
+    }))
+
+  it("a mapping the cluster refuses (an ICU analyzer without the plugin, a bad option) is an error on that index", () =>
+    withDeployment(async (d) => {
+      await d.sql(`CREATE TABLE users (id bigint PRIMARY KEY, name text)`)
+      const config = validated(d.config({ users: { table: "users", primaryKey: "id", fields: { name: t.text({ options: { analyzer: "no_such_analyzer" } }) } } }, {
+        source: { type: "postgres", url: urlWithPassword(d), slot: d.db.name }
+      }))
+      const [error] = bySeverity(await online(config), "error")
+      expect(error).toMatchObject({ severity: "error", index: "users", path: "sinks.primary" })
+      expect(error?.message).toMatch(/^OpenSearch sink primary refused to create index users: .*no_such_analyzer/)
+      expect((await d.raw("GET", `/_cat/indices/${d.prefix}flusso_check_*?h=index`)).text.trim()).toBe("")
     }))
 })
 
@@ -265,10 +304,10 @@ describe("flusso check --offline", () => {
     const report = await Effect.runPromise(runCheck(config, { offline: true, env: {} }))
     expect(report.mode).toBe("offline")
     expect(hasErrors(report)).toBe(false)
-    expect(report.indexes[0]?.mappingOptions).toEqual({ textAnalysis: "icu", autoSubfields: true, sink: "primary" })
-    const text = formatHuman(report)
+    expect(report.indexes[0]?.mappingOptions).toEqual({ textAnalysis: "icu", autoSubfields: true, style: "flusso", sink: "primary" })
+    const text = formatHuman(report, { mappings: true })
     expect(text).toContain("index users (table public.users, content hash")
-    expect(text).toContain('"age": {\n          "type": "integer"\n        }')
+    expect(text).toContain('"age": {\n        "type": "integer"\n      }')
     expect(formatJson(report)).toContain('"dynamic": "strict"')
   })
 

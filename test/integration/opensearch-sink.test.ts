@@ -54,6 +54,7 @@ const sinkConfig = (overrides: Partial<ResolvedOpenSearchSink> = {}): ResolvedOp
   refreshInterval: "1s",
   textAnalysis: "builtin",
   autoSubfields: true,
+  mappingStyle: "flusso",
   ...overrides
 })
 

@@ -43,6 +43,31 @@ const surfaces = async (): Promise<Surfaces> => {
   }
 }
 
+/** Every metric family the operations guide documents, with its type. */
+const FAMILIES: ReadonlyArray<readonly [string, string]> = [
+  ["flusso_changes_captured_total", "counter"],
+  ["flusso_changes_committed_total", "counter"],
+  ["flusso_documents_built_total", "counter"],
+  ["flusso_documents_quarantined_total", "counter"],
+  ["flusso_batches_total", "counter"],
+  ["flusso_errors_total", "counter"],
+  ["flusso_flush_duration_seconds", "histogram"],
+  ["flusso_replication_slot_lag_bytes", "gauge"],
+  ["flusso_changes_in_flight", "gauge"],
+  ["flusso_backfill_rows_total", "counter"],
+  ["flusso_end_to_end_latency_seconds", "histogram"]
+]
+
+const expectEveryFamily = (text: string) => {
+  for (const [name, type] of FAMILIES) expect(text, name).toContain(`# TYPE ${name} ${type}\n`)
+}
+
+/** The value of one series of the Prometheus text, e.g. `flusso_errors_total` or `flusso_documents_built_total{index="items"}`. */
+const sample = (text: string, series: string): number | undefined => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
 const ADMIN = { FLUSSO_ADMIN_USER: "ops", FLUSSO_ADMIN_PASSWORD: "0ps-s3cret" }
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
 
@@ -76,6 +101,15 @@ describe("operations surface (real CLI)", () => {
     const config = { ...d.config(itemsIndex), onError: "skip" }
     let cli = run(config, s.args, ADMIN)
     await ready(s, cli)
+    // Every family from the start, labelled ones for the index, before anything was quarantined or failed.
+    const early = await get(`${s.public}/metrics`)
+    expectEveryFamily(early.text)
+    expect(sample(early.text, `flusso_documents_quarantined_total{index="items"}`)).toBe(0)
+    expect(sample(early.text, "flusso_errors_total")).toBe(0)
+    await waitFor("the index to be live", async () => {
+      const body = (await getJson(`${s.public}/status`)).body
+      return (body["indexes"] as Array<{ state: string }>)[0]?.state === "live" ? true : undefined
+    })
 
     expect((await getJson(`${s.public}/healthz`)).body).toEqual({ status: "ok" })
     await d.sql("UPDATE items SET name = 'changed' WHERE id = 1")
@@ -100,7 +134,7 @@ describe("operations surface (real CLI)", () => {
     expect((await get(`${s.private}/indexes`, { authorization: basic("ops", "wrong") })).status).toBe(401)
     const auth = { authorization: basic("ops", "0ps-s3cret") }
     const indexes = await getJson(`${s.private}/indexes`, auth)
-    expect(indexes.body["indexes"]).toMatchObject([{ name: "items", table: "public.items", backfill: null }])
+    expect(indexes.body["indexes"]).toMatchObject([{ name: "items", table: "public.items", state: "live", backfill: null }])
 
     // A reindex under live writes, through the private surface; then through the CLI client.
     let writing = true
@@ -128,7 +162,7 @@ describe("operations surface (real CLI)", () => {
     expect(viaCli.stdout).toMatch(/reindexing items into .*_3/)
     expect(viaCli.stdout).toMatch(/_3 serves items/)
     const human = await runCli(["indexes", "--server", s.private], ADMIN)
-    expect(human.stdout).toMatch(/^items \(public\.items\)\n {2}primary: .*_3 serving, seeded/m)
+    expect(human.stdout).toMatch(/^items \(public\.items\): live\n {2}primary: .*_3 serving, seeded/m)
     const unauthorized = await runCli(["indexes", "--server", s.private], { FLUSSO_ADMIN_PASSWORD: "nope" })
     expect(unauthorized.code).not.toBe(0)
     expect(unauthorized.stderr).toContain("refused the credentials")
@@ -156,19 +190,24 @@ describe("operations surface (real CLI)", () => {
     expect(lines.some((line) => (JSON.parse(line) as { annotations?: { index?: string } }).annotations?.index === "items")).toBe(true)
   }, 180_000)
 
-  it("prints progress lines while seeding 200,000 rows: rows done of the estimate, rate, ETA", async () => {
+  it("prints progress lines while seeding 200,000 rows: the estimate at the start, a line a second in (rows done, rate, ETA)", async () => {
     await d.sql("CREATE TABLE items (id int PRIMARY KEY, name text, payload jsonb)")
     await d.sql("INSERT INTO items SELECT g, 'row ' || g, NULL FROM generate_series(1, 200000) g")
     await d.sql("ANALYZE items")
     const s = await surfaces()
-    const cli = run(d.config(itemsIndex), [...s.args, "--progress-secs", "1"])
+    // The default --progress-secs (10): the first line does not wait for it.
+    const cli = run(d.config(itemsIndex), s.args)
+    await cli.waitForOutput("the pass's start with its estimate", /"seeding up to key 200000, ~200,000 rows estimated"/, 60_000)
     const [line] = await cli.waitForOutput("a progress line", /^.*"seeding: [0-9,]+ \/ ~200,000 rows.*$/m, 60_000)
     const parsed = JSON.parse(line) as { message: string; annotations: { index: string } }
     expect(parsed.annotations.index).toBe("items")
     expect(parsed.message).toMatch(/^seeding: [0-9,]+ \/ ~200,000 rows \(\d+%\), [0-9,]+ rows\/s(, ETA .+)?$/)
     const status = await getJson(`${s.public}/status`)
     const progress = (status.body["indexes"] as Array<{ backfill: unknown }>)[0]?.backfill
-    if (progress !== null) expect(progress).toMatchObject({ rowsEstimated: 200_000 })
+    if (progress !== null) {
+      expect(progress).toMatchObject({ rowsEstimated: 200_000 })
+      expect((status.body["indexes"] as Array<{ state: string }>)[0]?.state).toBe("seeding")
+    }
   }, 120_000)
 
   it("waits for a PostgreSQL that is not there (readyz 503) and stops at once on SIGTERM, exit code 0", async () => {
@@ -179,7 +218,15 @@ describe("operations surface (real CLI)", () => {
     await cli.waitForOutput("the wait to be logged", /waiting for PostgreSQL/)
     const readyz = await getJson(`${s.public}/readyz`)
     expect(readyz.status).toBe(503)
-    expect(readyz.body).toEqual({ ready: false, phase: "starting" })
+    expect(readyz.body).toEqual({ ready: false, phase: "retrying" })
+    // The outage is visible: the phase, the last error, the failed attempts counted.
+    const status = await getJson(`${s.public}/status`)
+    expect(status.body).toMatchObject({ phase: "retrying", indexes: [{ name: "items", state: "starting" }] })
+    expect(Number(status.body["errors"])).toBeGreaterThanOrEqual(1)
+    expect((status.body["lastError"] as { message: string }).message).toMatch(/^connecting to PostgreSQL: .*ECONNREFUSED/)
+    const metrics = await get(`${s.public}/metrics`)
+    expectEveryFamily(metrics.text)
+    expect(sample(metrics.text, "flusso_errors_total")).toBeGreaterThanOrEqual(1)
     const finished = await cli.stop("SIGTERM")
     expect(finished.code).toBe(0)
     expect(finished.stderr).toContain("stopped on request while still connecting")
@@ -309,23 +356,54 @@ describe("operations surface (real CLI)", () => {
     const cli = run({ ...config, sinks: { primary: { ...sinks.primary, url: `http://127.0.0.1:${port}` } } }, s.args, { FLUSSO_LOG_FORMAT: "human" })
     await cli.waitForOutput("the wait to be logged", /preparing the indexes failed, retrying: sink primary unavailable/)
     expect((await get(`${s.public}/readyz`)).status).toBe(503)
-    // OpenSearch comes up on that port: a plain TCP relay to the real one.
+    const waiting = await getJson(`${s.public}/status`)
+    expect(waiting.body).toMatchObject({ phase: "retrying", indexes: [{ name: "items", state: "starting" }] })
+    expect((waiting.body["lastError"] as { message: string }).message).toMatch(/sink primary unavailable/)
+    // Every failed request is counted, as it is logged.
+    expect(sample((await get(`${s.public}/metrics`)).text, "flusso_errors_total")).toBeGreaterThanOrEqual(2)
+    // OpenSearch comes up on that port: a plain TCP relay to the real one, which can be cut.
     const upstream = new URL(d.opensearchUrl)
+    const sockets = new Set<import("node:net").Socket>()
     const relay = createNetServer((socket) => {
       const to = connect(Number(upstream.port), upstream.hostname)
+      sockets.add(socket).add(to)
       socket.on("error", () => to.destroy())
       to.on("error", () => socket.destroy())
       socket.pipe(to).pipe(socket)
     })
-    await new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", resolve))
+    const listen = () => new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", resolve))
+    const cut = () =>
+      new Promise<void>((resolve) => {
+        relay.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+        sockets.clear()
+      })
+    await listen()
     try {
       await ready(s, cli)
       await caughtUp(d)
       await waitFor("seeded", async () => ((await d.doc("items", "1")) === undefined ? undefined : true), 30_000)
       expect(await d.doc("items", "1")).toEqual({ id: 1, name: "one", payload: null })
+      const statusOf = async () => (await getJson(`${s.public}/status`)).body
+      await waitFor("live", async () => ((await statusOf())["phase"] === "live" ? true : undefined))
+      const errorsBefore = Number((await statusOf())["errors"])
+
+      // OpenSearch goes away while live: a change cannot be written, and that shows until it is.
+      await cut()
+      await d.sql("UPDATE items SET name = 'uno' WHERE id = 1")
+      const outage = await waitFor("the outage in /status", async () => {
+        const body = await statusOf()
+        return body["phase"] === "retrying" ? body : undefined
+      })
+      expect(Number(outage["errors"])).toBeGreaterThan(errorsBefore)
+      expect((outage["lastError"] as { message: string }).message).toMatch(/sink primary unavailable/)
+      await listen()
+      await caughtUp(d)
+      expect(await d.doc("items", "1")).toEqual({ id: 1, name: "uno", payload: null })
+      await waitFor("live again", async () => ((await statusOf())["phase"] === "live" ? true : undefined))
     } finally {
       await cli.stop()
-      await new Promise<void>((resolve) => relay.close(() => resolve()))
+      await cut()
     }
   }, 90_000)
 })

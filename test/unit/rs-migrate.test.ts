@@ -68,7 +68,7 @@ url = { env = "SEARCH_URL" }
     const text = emitConfigTs(rust.input, "flusso.toml")
     expect(text).toContain('import { defineConfig, env } from "flusso"')
     expect(text).toContain('url: { host: "db", port: 5432, user: "postgres", password: env("PGPASSWORD"), database: "shop" }')
-    expect(text).toContain('search: { type: "opensearch", url: env("SEARCH_URL"), maxRetries: 3 }')
+    expect(text).toContain('search: { type: "opensearch", url: env("SEARCH_URL"), maxRetries: 3, mappingStyle: "rust" }')
     expect(meaning(await Effect.runPromise(loadConfig(file)))).toEqual(meaning(rust.config))
   })
 

@@ -29,6 +29,7 @@ describe("flusso.toml", () => {
       refreshInterval: "1s",
       textAnalysis: "builtin",
       autoSubfields: true,
+      mappingStyle: "rust",
       keepPreviousGenerations: 0
     })
     expect(Object.keys(config.indexes)).toEqual(["customers", "orders"])

@@ -105,7 +105,9 @@ const opensearch = (scope: Scope, t: Table): Record<string, unknown> => {
     numberOfReplicas: unsigned(scope, t, "number_of_replicas", "u32"),
     refreshInterval: string(scope, t, "refresh_interval"),
     textAnalysis: variant(scope, t, "text_analysis", ["builtin", "icu"]),
-    autoSubfields: boolean(scope, t, "auto_subfields")
+    autoSubfields: boolean(scope, t, "auto_subfields"),
+    // The index shape a Rust flusso derives from these files (schema/rustMapping.ts).
+    mappingStyle: "rust"
   })
 }
 

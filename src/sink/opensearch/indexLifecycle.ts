@@ -157,7 +157,7 @@ export const createIndexIfMissing = (
  * forgotten, so seeding starts from the first key into the empty index.
  */
 const createGeneration = (ctx: ClusterContext, plan: IndexPlan, name: string): Effect.Effect<void, SinkError> => {
-  const mappingOptions = { textAnalysis: ctx.sink.textAnalysis, autoSubfields: ctx.sink.autoSubfields }
+  const mappingOptions = { textAnalysis: ctx.sink.textAnalysis, autoSubfields: ctx.sink.autoSubfields, style: ctx.sink.mappingStyle }
   return createIndexIfMissing(ctx, name, {
     settings: {
       index: {

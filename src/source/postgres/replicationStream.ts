@@ -16,6 +16,8 @@ import type { Pgoutput } from "pg-logical-replication"
 import { backoff } from "../../backoff.js"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
 import type { Origin, RowValues, SourceEvent } from "../ChangeSource.js"
+import { retrying } from "../../status/retries.js"
+import { REPLICATION_STREAM } from "../../status/Status.js"
 import { parseLsn } from "./lsn.js"
 import * as ReplicationConnection from "./replicationConnection.js"
 import { isTransient } from "./sqlErrors.js"
@@ -225,6 +227,19 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
     }), { bufferSize: options.bufferSize, strategy: "suspend" })
 
 /**
+ * A reconnect, logged and recorded in the status. A slot another walsender holds is
+ * another flusso streaming from it (55006): this one waits, and says so — it is not
+ * PostgreSQL being unavailable.
+ */
+const reportReconnect = (slot: string, error: SourceUnavailable) => {
+  const holder = /replication slot .* is active for PID (\d+)/.exec(error.reason)
+  const message = holder === null
+    ? error.message
+    : `replication slot ${slot} is in use by another flusso (walsender pid ${holder[1]}): waiting until it stops; to run both, give this one a --slot of its own`
+  return Effect.logWarning(holder === null ? `${message}; reconnecting` : message).pipe(Effect.zipRight(retrying(REPLICATION_STREAM, message)))
+}
+
+/**
  * Live events, reconnecting after a transient failure (`backoff`). A reconnect resumes
  * from the slot's confirmed position, so events received but not yet acked are delivered
  * again — harmless, documents are rebuilt from current state.
@@ -232,7 +247,7 @@ const connect = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failur
 export const replicationStream = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failure> =>
   connect(options).pipe(
     Stream.tapError((error) =>
-      error._tag === "SourceUnavailable" ? Effect.logWarning(`${error.message}; reconnecting`) : Effect.void
+      error._tag === "SourceUnavailable" ? reportReconnect(options.slot, error) : Effect.void
     ),
     Stream.retry(backoff({ base: "200 millis" }).pipe(Schedule.whileInput((error: Failure) => error._tag === "SourceUnavailable")))
   )

@@ -7,6 +7,7 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Schema } from "effect"
 import { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
+import { fixForCode } from "./fixes.js"
 
 const TRANSIENT_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"])
 
@@ -37,8 +38,9 @@ export const classify = (what: string, error: unknown): SourceUnavailable | Sour
   return isTransient(cause)
     ? new SourceUnavailable({ reason: `${what}: ${messageOf(cause)}`, cause })
     : new SourceMisconfigured({
-      reason: `${what} failed: ${messageOf(cause)}${codeOf(cause) ? ` (SQLSTATE ${codeOf(cause)})` : ""}`,
-      fix: "check the table and column names in the config against the database, and the role's privileges"
+      // A refused login is the connection's, whatever statement met it first.
+      reason: `${codeOf(cause)?.startsWith("28") ? "PostgreSQL refused the login" : `${what} failed`}: ${messageOf(cause)}${codeOf(cause) ? ` (SQLSTATE ${codeOf(cause)})` : ""}`,
+      fix: fixForCode(codeOf(cause)) ?? "check the table and column names in the config against the database, and the role's privileges"
     })
 }
 

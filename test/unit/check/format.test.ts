@@ -55,17 +55,20 @@ describe("formatHuman", () => {
     expect(lines[4]).toBe("           fix: ALTER TABLE public.users ALTER COLUMN nick SET NOT NULL;")
   })
 
-  it("prints each index's mapping as indented JSON, with where its options came from", () => {
-    expect(text).toContain("  mapping (sink primary: textAnalysis builtin, autoSubfields true):")
-    expect(text).toContain('      "dynamic": "strict"')
-    expect(text).toContain('        "age": {\n          "type": "integer"\n        }')
-    expect(text).toContain("  mapping (defaults: textAnalysis builtin, autoSubfields true):")
+  it("prints each index's mapping only with --mappings: after the findings and the summary, as indented JSON, with where its options came from", () => {
+    expect(text).not.toContain('"dynamic"')
+    const withMappings = formatHuman(report, { mappings: true })
+    const mappings = withMappings.slice(withMappings.indexOf("check failed"))
+    expect(mappings).toContain("index users: mapping (sink primary: textAnalysis builtin, autoSubfields true)")
+    expect(mappings).toContain('    "dynamic": "strict"')
+    expect(mappings).toContain('      "age": {\n        "type": "integer"\n      }')
+    expect(mappings).toContain("index quiet: mapping (defaults: textAnalysis builtin, autoSubfields true)")
   })
 
   it("puts database-wide findings in their own section, errors first, and ends with the summary", () => {
-    const tail = text.slice(text.indexOf("\ndatabase\n"))
+    const tail = text.slice(text.indexOf("\ndatabase and sinks\n"))
     expect(tail.split("\n").slice(1)).toEqual([
-      "database",
+      "database and sinks",
       "  error:   public.users: publication flusso lacks public.users (managePublication is off)",
       '           fix: run as the owner: ALTER PUBLICATION "flusso" ADD TABLE "public"."users";',
       "  note:    replication slot flusso does not exist yet",
@@ -78,7 +81,7 @@ describe("formatHuman", () => {
   it("an offline report says so, and passes without errors", () => {
     const offline: CheckReport = { mode: "offline", indexes: report.indexes, findings: [] }
     const out = formatHuman(offline)
-    expect(out.split("\n")[0]).toBe("flusso check (offline: config and mappings only, the database was not consulted)")
+    expect(out.split("\n")[0]).toBe("flusso check (offline: the config alone; the database and the sinks were not consulted)")
     expect(out.trimEnd().split("\n").at(-1)).toBe("0 errors, 0 warnings, 0 notes: check passed")
     expect(hasErrors(offline)).toBe(false)
   })
@@ -87,16 +90,16 @@ describe("formatHuman", () => {
 describe("formatJson", () => {
   const Parsed = Schema.parseJson(Schema.Struct({
     ok: Schema.Boolean,
-    counts: Schema.Struct({ error: Schema.Number, warning: Schema.Number, info: Schema.Number }),
+    counts: Schema.Struct({ error: Schema.Number, warning: Schema.Number, note: Schema.Number }),
     mode: Schema.String,
     indexes: Schema.Array(Schema.Struct({ name: Schema.String, hash: Schema.String, mapping: Schema.Unknown })),
     findings: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.String }))
   }))
 
-  it("is the report with ok and counts", () => {
+  it("is the report with ok and counts, in the human report's words (error, warning, note)", () => {
     const parsed = Schema.decodeUnknownSync(Parsed)(formatJson(report))
     expect(parsed.ok).toBe(false)
-    expect(parsed.counts).toEqual({ error: 2, warning: 1, info: 1 })
+    expect(parsed.counts).toEqual({ error: 2, warning: 1, note: 1 })
     expect(parsed.indexes.map((i) => i.name)).toEqual(["users", "quiet"])
     expect(parsed.indexes[0]?.mapping).toEqual(deriveMapping(plan, options))
     expect(parsed.findings[1]).toEqual({
@@ -111,7 +114,7 @@ describe("formatJson", () => {
   })
 
   it("leaves unset details out", () => {
-    expect(Schema.decodeUnknownSync(Parsed)(formatJson(report)).findings[2]).toEqual({ severity: "info", message: "replication slot flusso does not exist yet" })
+    expect(Schema.decodeUnknownSync(Parsed)(formatJson(report)).findings[2]).toEqual({ severity: "note", message: "replication slot flusso does not exist yet" })
   })
 })
 

@@ -113,14 +113,27 @@ describe("loadConfig", () => {
         `no such file: ${path.join(dir, "absent.config.ts")}`
       ])
       const noDefault = yield* issuesOf(write("nodefault.config.ts", `export const x = 1\n`))
-      expect(noDefault[0]).toMatch(/no default export/)
+      expect(noDefault).toEqual(["the module has no default export; end it with `export default defineConfig({ ... })`"])
+      // A misspelt field kind: where it is in the file, and the kind meant.
+      const typo = write(
+        "typo.config.ts",
+        `import { defineConfig, t } from "flusso"\nexport default defineConfig({\n  source: { type: "postgres" },\n  indexes: { u: { table: "u", primaryKey: "id", fields: { id: t.lng() } } }\n})\n`
+      )
+      expect(yield* issuesOf(typo)).toEqual([`cannot import the config module: ${typo}:4:63: t.lng is not a function; did you mean t.long()?`])
       const throwing = yield* issuesOf(write("throws.config.mjs", `throw new Error("boom")\n`))
-      expect(throwing[0]).toMatch(/cannot import the config module: boom/)
+      expect(throwing[0]).toMatch(/cannot import the config module: \S*throws.config.mjs:1:\d+: boom/)
       const badJson = yield* issuesOf(write("bad.json", `{ "source": `))
       expect(badJson[0]).toMatch(/cannot parse JSON/)
       const toml = yield* issuesOf(write("flusso.yaml", ""))
       expect(toml[0]).toMatch(/unsupported config file extension ".yaml"/)
     }))
+
+  it("says a whole number past 2^53 is too large rather than not an integer", () => {
+    expect(issuesOfValue({ source, batch: { maxChanges: 1e300 } })).toEqual([
+      "batch.maxChanges: is too large: 1e+300; expected a whole number of at most 9007199254740991"
+    ])
+    expect(issuesOfValue({ source, batch: { maxChanges: 1.5 } })).toEqual(["batch.maxChanges: Expected an integer, actual 1.5"])
+  })
 
   it.effect("names every problem with its full path, with did-you-mean for unknown keys", () =>
     Effect.gen(function* () {
@@ -287,7 +300,7 @@ describe("loadConfig in an ESM package", () => {
   it.effect("names the problem of CommonJS syntax in an ES module", () =>
     Effect.gen(function* () {
       const [issue] = yield* issuesOf(esm.write("required.config.js", commonJsConfig("x")))
-      expect(issue).toMatch(/^cannot import the config module: require is not defined in ES module scope/)
+      expect(issue).toMatch(/^cannot import the config module: \S*required.config.js:\d+:\d+: require is not defined in ES module scope/)
       expect(issue).not.toMatch(/namespace=|flusso-load=/)
     }))
 })
