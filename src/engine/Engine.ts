@@ -11,6 +11,9 @@
  * - watch: whether the stream is up, and the slot's lag, for `Status`;
  * - control, when given a command queue: a reindex is one more backfill, into a new
  *   generation.
+ * Documents are built and written through `DocumentWork`: here, or — when a cluster
+ * provides its own — on the runners that own them; everything above stays in this fiber
+ * tree, where the stream is.
  * Anything not transient ends the run with its message (a failed reindex only fails its
  * command). What happens is recorded in `Status` and the metrics; the engine never knows
  * who reads them.
@@ -24,8 +27,10 @@ import { type Rejection, type SinkIndex, Sink } from "../sink/Sink.js"
 import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
 import { backfill } from "./backfill.js"
+import { DocumentWork } from "./DocumentWork.js"
 import * as LayoutWatch from "./layoutWatch.js"
 import { type EngineCommand, type Reindex, ReindexRefused } from "./EngineCommand.js"
+import * as LocalDocumentWork from "./localDocumentWork.js"
 import { type BatchOutcome, livePipeline } from "./pipeline.js"
 import { retryTransient } from "./transient.js"
 import * as TruncationFence from "./truncationFence.js"
@@ -37,11 +42,11 @@ export interface EngineOptions {
   readonly skipBackfill?: boolean
   /** Root keys per backfill chunk (default 1000). */
   readonly backfillChunk?: number
-  /** Backfill chunks in flight per index (default 3: one reading while two are written is what keeps the sink busy). */
+  /** Backfill chunks in flight per index (default `DocumentWork.inFlight`, in one process 3: one reading while two are written is what keeps the sink busy). */
   readonly backfillConcurrency?: number
   /** Live batches resolved and built at once (default 2). */
   readonly builds?: number
-  /** Live batches written at once (default 2). */
+  /** Live batches written at once (default `DocumentWork.inFlight`, in one process 2). */
   readonly writes?: number
   /** How often the slot's lag is read (default 15 s). */
   readonly lagPollSeconds?: number
@@ -59,9 +64,7 @@ const recordBatch = (outcome: BatchOutcome) =>
     yield* Metric.increment(Metrics.batches)
     yield* Metric.incrementBy(Metrics.changesCommitted, outcome.changes)
     yield* Metric.incrementBy(Metrics.changesInFlight, -outcome.changes)
-    for (const [index, count] of outcome.documents) {
-      yield* Metric.incrementBy(Metric.tagged(Metrics.documentsBuilt, "index", index), count)
-    }
+    // flusso_documents_built_total is counted where documents are built (DocumentWork).
     if (outcome.documents.size > 0) yield* Metric.update(Metrics.flushDuration, outcome.flushMs / 1000)
     const now = Date.now()
     for (const committed of outcome.commitTimes) {
@@ -78,6 +81,11 @@ export const run = (options: EngineOptions) =>
     const quarantineStore = yield* Quarantine
     const plans = options.indexes.filter((p) => p.enabled)
     const byName = new Map(plans.map((p) => [p.name, p]))
+    // Built and written here unless a DocumentWork (a cluster's) is provided.
+    const work = yield* Effect.flatMap(Effect.serviceOption(DocumentWork), Option.match({
+      onNone: () => LocalDocumentWork.make(byName),
+      onSome: Effect.succeed
+    }))
 
     yield* status.source(source.description)
     // A sink unreachable at start is waited for, like one that goes away later.
@@ -138,7 +146,8 @@ export const run = (options: EngineOptions) =>
       ...(options.builds !== undefined ? { builds: options.builds } : {}),
       ...(options.writes !== undefined ? { writes: options.writes } : {}),
       quarantine,
-      fence
+      fence,
+      work
     }).pipe(
       Stream.runForEach((outcome) =>
         Effect.all([
@@ -187,9 +196,10 @@ export const run = (options: EngineOptions) =>
       })
     const backfillOptions = {
       chunkSize: options.backfillChunk ?? 1000,
-      concurrency: options.backfillConcurrency ?? 3,
+      concurrency: options.backfillConcurrency ?? work.inFlight.seedChunks,
       quarantine,
-      fence
+      fence,
+      work
     }
     /** A backfill, then the index's generations as they stand after it (seeded, swapped in). */
     const seed = (plan: IndexPlan, into: ReadonlyArray<SinkIndex>, swapping: Effect.Effect<void>) =>

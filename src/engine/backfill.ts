@@ -19,14 +19,13 @@ import { CheckpointStore } from "../checkpoint/CheckpointStore.js"
 import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSource } from "../source/ChangeSource.js"
-import { DocumentBuilder } from "../source/DocumentBuilder.js"
 import { type Rejection, type SinkIndex, Sink } from "../sink/Sink.js"
 import * as Metrics from "../status/metrics.js"
 import { Status } from "../status/Status.js"
+import type { DocumentWork } from "./DocumentWork.js"
 import { handleRejections } from "./rejections.js"
 import { retryTransient } from "./transient.js"
 import type { TruncationFence } from "./truncationFence.js"
-import { writeOperation } from "./writeOperation.js"
 
 export interface BackfillOptions {
   /** Root keys per chunk. */
@@ -39,6 +38,8 @@ export interface BackfillOptions {
   readonly swapping?: Effect.Effect<void>
   /** Keeps a chunk read before a TRUNCATE of the root table from landing after it. */
   readonly fence: TruncationFence
+  /** Where each chunk is read, built and written (here, or on a runner of the cluster). */
+  readonly work: DocumentWork
 }
 
 const sameKey = (a: KeyValues | null, b: KeyValues | null) =>
@@ -47,7 +48,6 @@ const sameKey = (a: KeyValues | null, b: KeyValues | null) =>
 export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, options: BackfillOptions) =>
   Effect.gen(function*() {
     const source = yield* ChangeSource
-    const builder = yield* DocumentBuilder
     const checkpoints = yield* CheckpointStore
     const sink = yield* Sink
     const status = yield* Status
@@ -77,21 +77,33 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
       })
     yield* report(0)
 
-    const seedChunk = (keys: ReadonlyArray<KeyValues>) =>
+    /** The pass, named for the work it sends: unique within this run of the engine (one pass per index at a time). */
+    const passId = `${generations.join(",")}@${startedAt}`
+    /**
+     * One chunk: the keys in (after, last] read, built and written. The fence's epoch is
+     * noted before anything is read: a truncate of the root table begun since drops the
+     * chunk's write, and one begun while it writes waits for it.
+     */
+    const seedChunk = ({ after, chunk, keys }: { readonly after: KeyValues | null; readonly chunk: number; readonly keys: ReadonlyArray<KeyValues> }) =>
       Effect.gen(function*() {
+        const last = keys[keys.length - 1]
+        if (last === undefined) return keys
         const epoch = yield* options.fence.epoch(plan.name)
-        const built = yield* builder.build(plan, keys.map(encodeDocumentId))
-        yield* Metric.incrementBy(Metric.tagged(Metrics.documentsBuilt, "index", plan.name), built.length)
-        const operations = built.map((doc) => writeOperation(plan.name, doc, version))
-        const written = yield* options.fence.writeSince(
-          plan.name,
-          epoch,
-          Effect.forEach(targets, (target) => sink.seed(target, operations), { concurrency: "unbounded" })
-        )
+        const written = yield* options.work.seed({
+          plan,
+          targets,
+          pass: passId,
+          chunk,
+          after,
+          upTo: last,
+          keys,
+          version,
+          fenced: (write) => options.fence.writeSince(plan.name, epoch, write)
+        })
         if (Option.isNone(written)) {
           yield* Effect.logDebug(`dropped a chunk of ${keys.length} rows read before the root table was truncated`)
         } else {
-          yield* handleRejections(written.value.flat(), plans, options.quarantine)
+          yield* handleRejections(written.value.rejections, plans, options.quarantine)
         }
         return keys
       })
@@ -106,16 +118,17 @@ export const backfill = (plan: IndexPlan, targets: ReadonlyArray<SinkIndex>, opt
         `${cursor === null ? "seeding" : `resuming seeding after key ${encodeDocumentId(cursor)}`} up to key ${end === null ? "(none: the table is empty)" : encodeDocumentId(end)}${total}`
       )
       if (end === null) return 0
+      let numbered = 0
       const chunks = Stream.paginateEffect(cursor, (after: KeyValues | null) =>
         source.snapshotKeys(plan, { after, upTo: end, limit: options.chunkSize }).pipe(
           Effect.map((keys) => {
             const last = keys[keys.length - 1]
-            return [keys, keys.length < options.chunkSize || last === undefined ? Option.none() : Option.some(last)] as const
+            return [{ after, chunk: numbered++, keys }, keys.length < options.chunkSize || last === undefined ? Option.none() : Option.some(last)] as const
           })
         ))
       let rows = 0
       yield* chunks.pipe(
-        Stream.filter((keys) => keys.length > 0),
+        Stream.filter(({ keys }) => keys.length > 0),
         // Ordered: chunk n's result comes out after chunk n-1's, so the cursor saved is
         // always one below which every chunk is durable.
         Stream.mapEffect(seedChunk, { concurrency: options.concurrency }),

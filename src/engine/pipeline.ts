@@ -7,9 +7,11 @@
  *             highest commit position it holds) and what it may acknowledge;
  *   visible   one batch at a time, in order: wait until the database shows every
  *             transaction of the batch — and so, by induction, of every batch before it;
- *   prepare   several batches at once: resolve the changes to documents and build them;
- *   write     several batches at once: the versioned writes to every sink, then the
- *             rejection policy;
+ *   prepare   several batches at once: resolve the changes to documents, and hand them
+ *             to `DocumentWork` (in one process it builds them here; in a cluster the
+ *             runners owning them build them in the write stage);
+ *   write     several batches at once: the versioned writes to every sink (what
+ *             `DocumentWork` has left), then the rejection policy;
  *   settle    one batch at a time, in order: acknowledge, metrics.
  * Beside them a refresher makes what was written searchable: a batch that closed before
  * it filled (the pipeline keeps up) or that needed retries (an outage ended) asks for a
@@ -36,12 +38,12 @@ import { encodeDocumentId, type KeyValues } from "../schema/documentId.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { ChangeSource, type Change, type SourceEvent } from "../source/ChangeSource.js"
 import { DocumentBuilder } from "../source/DocumentBuilder.js"
-import { type Rejection, Sink, type WriteOperation } from "../sink/Sink.js"
+import { type Rejection, Sink } from "../sink/Sink.js"
 import { Status } from "../status/Status.js"
+import type { DocumentWork, Staged, WorkDone } from "./DocumentWork.js"
 import { handleRejections } from "./rejections.js"
 import { isTransient, retryTransient } from "./transient.js"
 import type { TruncationFence } from "./truncationFence.js"
-import { writeOperation } from "./writeOperation.js"
 
 export interface PipelineOptions {
   readonly plans: ReadonlyMap<string, IndexPlan>
@@ -56,6 +58,8 @@ export interface PipelineOptions {
   readonly quarantine: (rejection: Rejection) => Effect.Effect<void>
   /** A root-table truncate goes through it, so no seeding chunk read before it lands after it. */
   readonly fence: TruncationFence
+  /** Where the documents are built and written (here, or on the runners of a cluster). */
+  readonly work: DocumentWork
 }
 
 /** What one settled batch did, for the metrics and the status. */
@@ -76,9 +80,6 @@ export interface BatchOutcome {
 /** The least time between two refreshes of the live pipeline. */
 const REFRESH_PAUSE = Duration.millis(250)
 
-/** Documents built per statement and written per sink call. */
-const BUILD_CHUNK = 2000
-
 interface Batch {
   readonly number: number
   readonly changes: ReadonlyArray<Change>
@@ -97,14 +98,13 @@ interface Batch {
 
 interface Prepared {
   readonly batch: Batch
-  /** Writes left for the write stage (a batch of many documents wrote them itself, a chunk at a time). */
-  readonly operations: ReadonlyArray<WriteOperation>
-  readonly documents: ReadonlyMap<string, number>
-  /** Time spent writing already (in `prepare`, for a batch of many documents). */
-  readonly flushMs: number
+  /** What the build stage did, and the write left for the write stage. */
+  readonly staged: Staged
 }
 
-interface Written extends Prepared {
+interface Written {
+  readonly batch: Batch
+  readonly documents: ReadonlyMap<string, number>
   readonly writeMs: number
 }
 
@@ -224,45 +224,30 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
         return ids
       })
 
-    const writeNow = (operations: ReadonlyArray<WriteOperation>) =>
-      Effect.timed(sink.write(sinks, operations)).pipe(
-        Effect.flatMap(([took, rejections]) =>
-          Effect.as(handleRejections(rejections, plans, options.quarantine), Duration.toMillis(took))
-        )
-      )
+    const applyPolicy = (rejections: ReadonlyArray<Rejection>) => handleRejections(rejections, plans, options.quarantine)
 
     const prepare = (batch: Batch) =>
       attempt(batch, "build", Effect.gen(function*() {
-        const documents = new Map<string, number>()
-        const operations: Array<WriteOperation> = []
-        let flushMs = 0
-        for (const [index, ids] of yield* affected(batch)) {
-          const plan = plans.get(index)
-          if (plan === undefined || ids.size === 0) continue
-          // One change can affect many documents (a renamed product, a truncated table):
-          // those are built and written a chunk at a time here, so memory stays bounded.
-          const all = [...ids]
-          for (let start = 0; start < all.length; start += BUILD_CHUNK) {
-            const built = yield* builder.build(plan, all.slice(start, start + BUILD_CHUNK)).pipe(Effect.annotateLogs("index", index))
-            documents.set(index, (documents.get(index) ?? 0) + built.length)
-            for (const doc of built) operations.push(writeOperation(index, doc, batch.version))
-            if (operations.length >= BUILD_CHUNK) {
-              // Not before earlier batches are settled: a truncate among them must not land after it.
-              yield* afterEarlierBatches(batch)
-              flushMs += yield* writeNow(operations.splice(0))
-            }
-          }
-        }
-        return { batch, operations, documents, flushMs } satisfies Prepared
+        const ids = yield* affected(batch)
+        const staged = yield* options.work.stage({
+          batch: batch.number,
+          version: batch.version,
+          ids,
+          afterEarlierBatches: afterEarlierBatches(batch)
+        })
+        yield* applyPolicy(staged.rejections)
+        return { batch, staged } satisfies Prepared
       }))
 
     // write: durable in every sink, each refusal handled by its index's policy.
-    const write = (prepared: Prepared) =>
-      prepared.operations.length === 0
-        ? Effect.succeed({ ...prepared, writeMs: prepared.flushMs } satisfies Written)
-        : attempt(prepared.batch, "write", writeNow(prepared.operations)).pipe(
-          Effect.map((took): Written => ({ ...prepared, writeMs: prepared.flushMs + took }))
-        )
+    const write = ({ batch, staged }: Prepared) =>
+      attempt(batch, "write", Effect.tap(staged.write, (done) => applyPolicy(done.rejections))).pipe(
+        Effect.map((done: WorkDone): Written => {
+          const documents = new Map(staged.documents)
+          for (const [index, count] of done.documents) documents.set(index, (documents.get(index) ?? 0) + count)
+          return { batch, documents, writeMs: staged.flushMs + done.flushMs }
+        })
+      )
 
     // refresher: one refresh at a time, covering every request made before it began, and
     // a pause after each — back-to-back refreshes under steady writes cost the cluster more
@@ -297,7 +282,7 @@ export const livePipeline = (queue: Queue.Dequeue<SourceEvent>, options: Pipelin
       Stream.mapEffect(toBatch),
       Stream.mapEffect((batch) => inBatch(batch, visible(batch))),
       Stream.mapEffect((batch) => inBatch(batch, prepare(batch)), { concurrency: options.builds ?? 2 }),
-      Stream.mapEffect((prepared) => inBatch(prepared.batch, write(prepared)), { concurrency: options.writes ?? 2 }),
+      Stream.mapEffect((prepared) => inBatch(prepared.batch, write(prepared)), { concurrency: options.writes ?? options.work.inFlight.writes }),
       Stream.mapEffect((written) => inBatch(written.batch, settle(written)))
     )
     // The refresher lives as long as the batches flow; its failure (not transient) ends them.
