@@ -13,6 +13,7 @@ import { preflight } from "./check/preflight.js"
 import * as Engine from "./engine/Engine.js"
 import type { EngineCommand } from "./engine/EngineCommand.js"
 import { isTransient, whileTransient } from "./engine/transient.js"
+import type { EngineError, SourceUnavailable } from "./errors.js"
 import * as OpenSearchQuarantine from "./quarantine/OpenSearchQuarantine.js"
 import { Quarantine, type QuarantineService } from "./quarantine/Quarantine.js"
 import * as Fanout from "./sink/fanout.js"
@@ -54,17 +55,9 @@ export const clientsLayer = (config: ResolvedConfig): Layer.Layer<OpenSearchClie
 /** The dead-letter list of a deployment: in its OpenSearch clusters (in memory for other sinks). */
 export const quarantineLayer = (config: ResolvedConfig) => OpenSearchQuarantine.layer(config.sinks.filter(isOpenSearch), config.prefix)
 
-/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment, on its OpenSearch clients. */
-const portsLayer = (config: ResolvedConfig) => {
-  const openSearch = config.sinks.filter(isOpenSearch)
-  const stdout = config.sinks.filter(isStdout)
-  // What `flusso check` would call an error stops the run before the slot, the publication or an index is made.
-  const database = Layer.provideMerge(Layer.effectDiscard(preflight(config)), PgDatabase.layer(config.source))
-  const postgres = Layer.merge(
-    PostgresChangeSource.layer({ source: config.source, plans: config.indexes }),
-    PostgresDocumentBuilder.layer(config.indexes)
-  ).pipe(
-    Layer.provide(PgDatabase.catalogLayer(config.indexes).pipe(Layer.provideMerge(database))),
+/** A layer that needs PostgreSQL, waited for (with backoff, said in the log and the status) while it cannot be reached. */
+const waitingForPostgres = <A, E extends EngineError, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  layer.pipe(
     Layer.tapError((error) =>
       isTransient(error)
         ? Effect.logWarning(`waiting for PostgreSQL: ${error.message}`).pipe(Effect.zipRight(retrying(CONNECTING, error.message)))
@@ -73,16 +66,53 @@ const portsLayer = (config: ResolvedConfig) => {
     Layer.retry(whileTransient),
     Layer.tap(() => recovered(CONNECTING))
   )
-  const sinks = Fanout.layer([
-    ...(openSearch.length > 0 ? [OpenSearchSink.make(openSearch, config.prefix)] : []),
+
+/** The source's pool and catalog; what `flusso check` would call an error stops the run before the slot, the publication or an index is made. */
+const sourceDatabase = (config: ResolvedConfig) =>
+  PgDatabase.catalogLayer(config.indexes).pipe(
+    Layer.provideMerge(Layer.provideMerge(Layer.effectDiscard(preflight(config)), PgDatabase.layer(config.source)))
+  )
+
+/** The sinks of a deployment as one Sink; `writtenElsewhere` when other processes write to the same indexes (a cluster). */
+const sinksLayer = (config: ResolvedConfig, options: { readonly writtenElsewhere?: boolean } = {}) => {
+  const openSearch = config.sinks.filter(isOpenSearch)
+  const stdout = config.sinks.filter(isStdout)
+  return Fanout.layer([
+    ...(openSearch.length > 0 ? [OpenSearchSink.make(openSearch, config.prefix, undefined, options)] : []),
     ...(stdout.length > 0 ? [StdoutSink.make(stdout)] : [])
   ])
+}
+
+/** ChangeSource, DocumentBuilder, Sink and CheckpointStore for a deployment, on its OpenSearch clients. */
+const portsLayer = (config: ResolvedConfig) => {
+  const postgres = waitingForPostgres(
+    Layer.merge(
+      PostgresChangeSource.layer({ source: config.source, plans: config.indexes }),
+      PostgresDocumentBuilder.layer(config.indexes)
+    ).pipe(Layer.provide(sourceDatabase(config)))
+  )
   return Layer.mergeAll(
     postgres,
-    sinks,
-    OpenSearchCheckpointStore.layer(openSearch, config.prefix)
+    sinksLayer(config),
+    OpenSearchCheckpointStore.layer(config.sinks.filter(isOpenSearch), config.prefix)
   )
 }
+
+/**
+ * One runner of a cluster (`run --cluster`): the ports of `portsLayer` but the
+ * ChangeSource — only the capture builds that, from `changeSourceLayer` over the pool and
+ * catalog this exposes — with a sink that knows other runners write too.
+ */
+export const runnerLayer = (config: ResolvedConfig) =>
+  Layer.mergeAll(
+    waitingForPostgres(PostgresDocumentBuilder.layer(config.indexes).pipe(Layer.provideMerge(sourceDatabase(config)))),
+    sinksLayer(config, { writtenElsewhere: true }),
+    OpenSearchCheckpointStore.layer(config.sinks.filter(isOpenSearch), config.prefix)
+  )
+
+/** The ChangeSource of a deployment over a runner's pool and catalog (`runnerLayer`); `beforeStreaming` runs before every replication connection. */
+export const changeSourceLayer = (config: ResolvedConfig, beforeStreaming: Effect.Effect<void, SourceUnavailable>) =>
+  waitingForPostgres(PostgresChangeSource.layer({ source: config.source, plans: config.indexes, beforeStreaming }))
 
 /** ChangeSource, DocumentBuilder, Sink, CheckpointStore and Quarantine for a deployment (one client per cluster). */
 export const layer = (config: ResolvedConfig) =>

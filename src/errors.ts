@@ -94,3 +94,13 @@ export class ListenFailed extends Data.TaggedError("ListenFailed")<{
     return `the ${this.surface} HTTP surface cannot listen on ${this.address}: ${this.reason}; stop what holds it or choose another with --${this.surface}-address (FLUSSO_${this.surface.toUpperCase()}_ADDRESS)`
   }
 }
+
+/** A cluster runner cannot listen on its runner address (taken, or not this host's). */
+export class RunnerListenFailed extends Data.TaggedError("RunnerListenFailed")<{
+  readonly address: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `this runner cannot listen on its runner address ${this.address}: ${this.reason}; stop what holds it or choose another with --runner-address (FLUSSO_RUNNER_ADDRESS)`
+  }
+}

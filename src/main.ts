@@ -14,6 +14,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
 import { build, schema } from "./cli/build.js"
 import { check } from "./cli/check.js"
+import { cluster } from "./cli/cluster.js"
 import { helpFor } from "./cli/help.js"
 import { migrate } from "./cli/migrate.js"
 import { run } from "./cli/run.js"
@@ -24,7 +25,7 @@ import { redactSecrets } from "./config/resolve.js"
 
 const cli = Command.make("flusso").pipe(
   Command.withDescription("keeps OpenSearch indexes in step with PostgreSQL"),
-  Command.withSubcommands([run, check, build, schema, migrate, indexes, reindex, slot]),
+  Command.withSubcommands([run, check, build, schema, migrate, indexes, reindex, slot, cluster]),
   Command.run({ name: "flusso", version: VERSION })
 )
 

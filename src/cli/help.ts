@@ -104,6 +104,18 @@ export const COMMANDS: ReadonlyArray<CommandHelp> = [
       },
       { flag: "--lag-poll-secs N", meaning: "seconds between readings of the slot's lag", default: "15", env: "FLUSSO_LAG_POLL_SECS" },
       { flag: "--progress-secs N", meaning: "seconds between seeding progress lines when stderr is not a terminal", default: "10", env: "FLUSSO_PROGRESS_SECS" },
+      { flag: "--cluster", meaning: "run as one runner of a deployment spread over several processes (docs/cluster.md)", default: "off", env: "FLUSSO_CLUSTER" },
+      {
+        flag: "--runner-address HOST:PORT",
+        meaning: "with --cluster: where this runner listens and the other runners reach it",
+        env: "FLUSSO_RUNNER_ADDRESS"
+      },
+      {
+        flag: "--runner-health ping|k8s",
+        meaning: "with --cluster: how runners tell another is gone (ping it, or ask the Kubernetes API)",
+        default: "ping",
+        env: "FLUSSO_RUNNER_HEALTH"
+      },
       LOG_FORMAT,
       LOG_LEVEL,
       HELP
@@ -176,10 +188,26 @@ export const COMMANDS: ReadonlyArray<CommandHelp> = [
     usage: "[flags]",
     summary: "drop the replication slot (when the deployment is retired)",
     flags: [CONFIG, LOCK, { flag: "--slot NAME", meaning: "the slot to drop", default: "source.slot of the config", env: "FLUSSO_SLOT" }, LOG_FORMAT, LOG_LEVEL, HELP]
+  },
+  {
+    path: ["cluster", "drop"],
+    usage: "[flags]",
+    summary: "drop a cluster deployment's tables (schema flusso_cluster) when it is retired",
+    details: [
+      "Refused while a runner of the deployment is registered; the schema goes too once no deployment has tables left in it. The replication slot stays: flusso slot drop removes it."
+    ],
+    flags: [
+      CONFIG,
+      LOCK,
+      { flag: "--slot NAME", meaning: "the deployment's slot (its tables are named for it)", default: "source.slot of the config", env: "FLUSSO_SLOT" },
+      LOG_FORMAT,
+      LOG_LEVEL,
+      HELP
+    ]
   }
 ]
 
-const GROUPS: Readonly<Record<string, string>> = { slot: "manage the replication slot" }
+const GROUPS: Readonly<Record<string, string>> = { slot: "manage the replication slot", cluster: "remove a cluster deployment's tables" }
 
 /** Columns, two spaces apart; the last one as long as it is. */
 const table = (rows: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {

@@ -21,6 +21,7 @@ import * as MetricsExport from "../server/metricsExport.js"
 import { registerMetrics } from "../status/registerMetrics.js"
 import { Status } from "../status/Status.js"
 import * as StatusLayer from "../status/Status.js"
+import { parseRunnerAddress } from "../cluster/names.js"
 import { loadDeployment } from "./deployment.js"
 import { loggingLayer } from "./logging.js"
 import * as Flags from "./options.js"
@@ -67,6 +68,15 @@ const options = {
   progressSecs: Flags.integer("progress-secs", "FLUSSO_PROGRESS_SECS", 1, "seconds between seeding progress lines when stderr is not a terminal").pipe(
     Options.withDefault(10)
   ),
+  cluster: Flags.flag("cluster", "FLUSSO_CLUSTER", "run as one runner of a deployment spread over several processes (needs --runner-address)"),
+  runnerAddress: Flags.optionalText(
+    "runner-address",
+    "FLUSSO_RUNNER_ADDRESS",
+    "host:port this runner listens on and the other runners of its deployment reach it at (with --cluster)"
+  ),
+  runnerHealth: Flags.choice("runner-health", "FLUSSO_RUNNER_HEALTH", ["ping", "k8s"], "how runners tell that another is gone: ping it, or ask Kubernetes (with --cluster)").pipe(
+    Options.withDefault("ping" as const)
+  ),
   logFormat: Flags.logFormat,
   logLevel: Flags.logLevel
 }
@@ -89,11 +99,29 @@ const managePublication = (flags: RunFlags) =>
       Effect.mapError((error) => new ConfigInvalid({ file: "FLUSSO_MANAGE_PUBLICATION", issues: [`must be true or false: ${String(error)}`] }))
     )
 
+/** `--cluster` with its runner address, or nothing (one process); a flag without its partner is refused naming both. */
+const clusterRunner = (flags: RunFlags): Effect.Effect<Option.Option<{ readonly host: string; readonly port: number }>, ConfigInvalid> => {
+  const refuse = (issue: string) => Effect.fail(new ConfigInvalid({ file: "command line / FLUSSO_* environment", issues: [issue] }))
+  if (!flags.cluster) {
+    return Option.isSome(flags.runnerAddress)
+      ? refuse("--runner-address (FLUSSO_RUNNER_ADDRESS) is for a runner of a cluster: add --cluster (FLUSSO_CLUSTER=true), or drop it to run one process")
+      : Effect.succeed(Option.none())
+  }
+  if (Option.isNone(flags.runnerAddress)) {
+    return refuse("--cluster (FLUSSO_CLUSTER) needs --runner-address HOST:PORT (FLUSSO_RUNNER_ADDRESS): where this runner listens and the others reach it, e.g. 10.0.0.5:34431")
+  }
+  return Either.match(parseRunnerAddress(flags.runnerAddress.value), {
+    onLeft: (reason) => refuse(`--runner-address (FLUSSO_RUNNER_ADDRESS): ${reason}`),
+    onRight: (address) => Effect.succeed(Option.some(address))
+  })
+}
+
 const sync = (flags: RunFlags) =>
   Effect.gen(function*() {
     const manage = yield* managePublication(flags)
     const problem = Flags.validateOverrides({ ...flags, managePublication: manage })
     if (problem !== undefined) return yield* problem
+    const runner = yield* clusterRunner(flags)
     // In a worker: a long run does not keep what loading a TypeScript config takes.
     const { config, file } = yield* loadDeployment(flags, { isolated: true })
     const overrides = appliedOverrides(config, process.env)
@@ -155,7 +183,23 @@ const sync = (flags: RunFlags) =>
       concurrency: "unbounded",
       discard: true
     }).pipe(Effect.provideService(Status, status))
-    yield* Flusso.run(deployment, { skipBackfill: flags.skipBackfill, commands, status, quarantine, clients, lagPollSeconds: flags.lagPollSecs }).pipe(
+    // A runner of a cluster loads that code on demand: one process never parses it.
+    const syncing = Option.match(runner, {
+      onNone: () => Flusso.run(deployment, { skipBackfill: flags.skipBackfill, commands, status, quarantine, clients, lagPollSeconds: flags.lagPollSecs }),
+      onSome: (address) =>
+        Effect.flatMap(Effect.promise(() => import("../cluster/runCluster.js")), (cluster) =>
+          cluster.run(deployment, {
+            address,
+            health: flags.runnerHealth,
+            skipBackfill: flags.skipBackfill,
+            commands,
+            status,
+            quarantine,
+            clients,
+            lagPollSeconds: flags.lagPollSecs
+          }))
+    })
+    yield* syncing.pipe(
       Effect.raceFirst(Effect.zipRight(beside, Effect.never)),
       Effect.onInterrupt(() =>
         Effect.flatMap(Ref.get(streamedOnce), (streamed) =>

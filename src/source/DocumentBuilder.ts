@@ -7,7 +7,8 @@ import type { Effect } from "effect"
 import { Context } from "effect"
 import type { SourceError } from "../errors.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
-import type { Change } from "./ChangeSource.js"
+import type { KeyValues } from "../schema/documentId.js"
+import type { Change, KeyRange } from "./ChangeSource.js"
 
 /** Document ids per logical index name. */
 export type AffectedDocuments = ReadonlyMap<string, ReadonlySet<string>>
@@ -48,6 +49,12 @@ export interface DocumentBuilder {
   readonly resolve: (changes: ReadonlyArray<Change>) => Effect.Effect<Resolution, SourceError>
   /** One entry per requested id, in no particular order. */
   readonly build: (plan: IndexPlan, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<BuiltDocument>, SourceError>
+  /**
+   * Root keys of an index that are documents, in key order, in a range — what
+   * `ChangeSource.snapshotKeys` enumerates, for a seeding chunk built where there is no
+   * change source (another runner of a cluster).
+   */
+  readonly keys: (plan: IndexPlan, range: KeyRange) => Effect.Effect<ReadonlyArray<KeyValues>, SourceError>
 }
 
 /** The service tag: the interface and its tag share the name, as in Effect's own packages. */

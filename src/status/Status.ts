@@ -51,6 +51,17 @@ export type IndexStatus = typeof IndexStatus.Type
 /** What the source says of itself (`ChangeSource.description`): slot, publication, server version… */
 export type SourceDescription = Readonly<Record<string, string | number | boolean | null>>
 
+/** A runner of a cluster (`run --cluster`): itself, the live runners, and which one holds the capture. */
+export const ClusterView = Schema.Struct({
+  /** This runner's address. */
+  runner: Schema.String,
+  /** Every runner registered and healthy, this one included once it has joined. */
+  runners: Schema.Array(Schema.String),
+  /** The runner streaming from the slot and acknowledging; null between one capture's end and the next's start. */
+  captureRunner: Schema.NullOr(Schema.String)
+})
+export type ClusterView = typeof ClusterView.Type
+
 export interface StatusSnapshot {
   readonly phase: Phase
   readonly source: SourceDescription | null
@@ -68,6 +79,8 @@ export interface StatusSnapshot {
   readonly lastAckedLsn: string | null
   readonly errors: number
   readonly lastError: { readonly at: string; readonly message: string } | null
+  /** Only on a runner of a cluster. */
+  readonly cluster?: ClusterView
 }
 
 /** An index as recorded; its `state` is derived when read. */
@@ -85,6 +98,7 @@ interface State {
   readonly slotLagBytes: number | null
   readonly lastAckedLsn: string | null
   readonly lastError: { readonly at: string; readonly message: string } | null
+  readonly cluster: ClusterView | null
 }
 
 export interface StatusService {
@@ -108,6 +122,12 @@ export interface StatusService {
   readonly flushed: (milliseconds: number) => Effect.Effect<void>
   readonly acked: (lsn: string) => Effect.Effect<void>
   readonly slotLag: (bytes: number) => Effect.Effect<void>
+  /**
+   * What a runner of a cluster sees of it. From then on a runner that does not hold the
+   * capture is ready (and `live`) once it has joined and some runner holds the capture;
+   * the one that holds it, once it streams.
+   */
+  readonly cluster: (view: ClusterView) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<StatusSnapshot>
 }
 
@@ -126,9 +146,15 @@ const counterTotal = (name: string): Effect.Effect<number> =>
 /** What the replication stream's reconnects are recorded as (see `retrying`). */
 export const REPLICATION_STREAM = "the replication stream"
 
+/** A runner of a cluster that does not stream: whether it has joined and the deployment has a capture. */
+const servesCluster = (state: State): boolean =>
+  state.cluster !== null && !state.streaming && state.cluster.runners.includes(state.cluster.runner) && state.cluster.captureRunner !== null &&
+  state.cluster.captureRunner !== state.cluster.runner
+
 const phaseOf = (state: State): Phase => {
   if (state.stopped) return "stopped"
   if (state.retrying.size > 0) return "retrying"
+  if (servesCluster(state)) return "live"
   if (!state.streaming) return "starting"
   for (const index of state.indexes.values()) if (index.backfill !== null) return "backfilling"
   return "live"
@@ -147,7 +173,8 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
     lastFlushMs: null,
     slotLagBytes: null,
     lastAckedLsn: null,
-    lastError: null
+    lastError: null,
+    cluster: null
   })
   const update = (f: (s: State) => State) => Ref.update(state, f)
   const withIndex = (name: string, f: (index: IndexEntry) => IndexEntry) =>
@@ -173,6 +200,7 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
     flushed: (milliseconds) => update((s) => ({ ...s, lastFlushMs: milliseconds })),
     acked: (lsn) => update((s) => ({ ...s, lastAckedLsn: lsn })),
     slotLag: (bytes) => update((s) => ({ ...s, slotLagBytes: bytes })).pipe(Effect.zipRight(Metric.set(Metrics.slotLag, bytes))),
+    cluster: (view) => update((s) => ({ ...s, cluster: view })),
     snapshot: Effect.gen(function*() {
       const s = yield* Ref.get(state)
       const now = yield* Clock.currentTimeMillis
@@ -182,7 +210,7 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
       return {
         phase,
         source: s.source,
-        ready: s.streaming && !s.stopped,
+        ready: (s.streaming || servesCluster(s)) && !s.stopped,
         uptimeSeconds: Math.round((now - s.startedAt) / 1000),
         indexes: [...s.indexes.values()].map((index) => ({
           name: index.name,
@@ -201,7 +229,8 @@ export const make: Effect.Effect<StatusService> = Effect.gen(function*() {
         slotLagBytes: s.slotLagBytes,
         lastAckedLsn: s.lastAckedLsn,
         errors: yield* counterTotal("flusso_errors_total"),
-        lastError: s.lastError
+        lastError: s.lastError,
+        ...(s.cluster === null ? {} : { cluster: s.cluster })
       } satisfies StatusSnapshot
     })
   }

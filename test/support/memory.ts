@@ -11,7 +11,7 @@ import { SinkUnavailable, SourceUnavailable } from "../../src/errors.js"
 import { encodeDocumentId } from "../../src/schema/documentId.js"
 import type { IndexPlan } from "../../src/schema/IndexPlan.js"
 import { planIndex } from "../../src/schema/planIndex.js"
-import { ChangeSource, type Origin, type SourceEvent } from "../../src/source/ChangeSource.js"
+import { ChangeSource, type KeyRange, type Origin, type SourceEvent } from "../../src/source/ChangeSource.js"
 import { DocumentBuilder } from "../../src/source/DocumentBuilder.js"
 import { type Rejection, type SinkIndex, Sink, type WriteOperation } from "../../src/sink/Sink.js"
 import * as Quarantine from "../../src/quarantine/Quarantine.js"
@@ -91,6 +91,14 @@ const record = (world: MemoryWorld, entry: JournalEntry) => Ref.update(world.jou
 
 const sortedIds = (rows: ReadonlyMap<string, string>) => [...rows.keys()].map(Number).sort((a, b) => a - b)
 
+/** The ids in (after, upTo], in order, at most `limit`, as keys. */
+const keysIn = (rows: ReadonlyMap<string, string>, range: KeyRange) =>
+  sortedIds(rows)
+    .filter((id) => range.after === null || id > Number(range.after[0]))
+    .filter((id) => range.upTo === null || id <= Number(range.upTo[0]))
+    .slice(0, range.limit)
+    .map((id) => [String(id)])
+
 /** Applies operations as OpenSearch would with external_gte versions; the refused items. */
 const apply = (world: MemoryWorld, sink: string, operations: ReadonlyArray<WriteOperation>) =>
   Effect.gen(function*() {
@@ -137,11 +145,7 @@ export const layers = (world: MemoryWorld) =>
           if (failures > 0) return yield* new SourceUnavailable({ reason: "scripted restart" })
           yield* record(world, { step: "keys", after: range.after?.[0] ?? null, upTo: range.upTo?.[0] ?? null })
           const rows = yield* Ref.get(world.rows)
-          const keys = sortedIds(rows)
-            .filter((id) => range.after === null || id > Number(range.after[0]))
-            .filter((id) => range.upTo === null || id <= Number(range.upTo[0]))
-            .slice(0, range.limit)
-            .map((id) => [String(id)])
+          const keys = keysIn(rows, range)
           // The writer goes on meanwhile.
           const inserts = yield* Ref.get(world.insertsPerKeyRead)
           if (inserts > 0) {
@@ -180,7 +184,8 @@ export const layers = (world: MemoryWorld) =>
           const gate = yield* Ref.get(world.buildGate)
           if (gate !== undefined) yield* Deferred.await(gate)
           return ids.map((id) => ({ id, json: rows.get(id) ?? null }))
-        })
+        }),
+      keys: (_plan, range) => Effect.map(Ref.get(world.rows), (rows) => keysIn(rows, range))
     }),
     Layer.succeed(Sink, {
       names: ["memory"],

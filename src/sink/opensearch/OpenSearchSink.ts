@@ -71,6 +71,8 @@ interface Cluster extends ClusterContext {
   readonly dirty: Ref.Ref<ReadonlySet<string>>
   /** Logical indexes written live since the last refresh asked for. */
   readonly unrefreshed: Ref.Ref<ReadonlySet<string>>
+  /** Other processes write too (the runners of a cluster): this one cannot know what is unrefreshed, so it assumes everything is. */
+  readonly writtenElsewhere: boolean
 }
 
 /** Where a logical index's writes go; dies when `ensureIndexes` never named it. */
@@ -245,9 +247,9 @@ const writeTo = (cluster: Cluster, operations: ReadonlyArray<WriteOperation>): E
  */
 const refreshIn = (cluster: Cluster): Effect.Effect<void, SinkError> =>
   Effect.gen(function* () {
-    const pending = yield* Ref.getAndSet(cluster.unrefreshed, new Set())
-    if (pending.size === 0) return
     const all = yield* Ref.get(cluster.targets)
+    const pending = cluster.writtenElsewhere ? new Set(all.keys()) : yield* Ref.getAndSet(cluster.unrefreshed, new Set())
+    if (pending.size === 0) return
     const serving = [...pending].flatMap((index) => {
       const generation = all.get(index)?.serving
       return generation === undefined ? [] : [generation]
@@ -305,7 +307,7 @@ const referencingIn = (
     const generations = writeGenerations(yield* targetsOf(cluster, index, "search of"))
     // Cleared before refreshing: a write completing meanwhile marks it again.
     const wasDirty = yield* Ref.modify(cluster.dirty, (dirty): [boolean, ReadonlySet<string>] => [
-      dirty.has(index),
+      cluster.writtenElsewhere || dirty.has(index),
       new Set([...dirty].filter((name) => name !== index))
     ])
     const companions = generations.map(refsIndexName)
@@ -320,12 +322,14 @@ const referencingIn = (
 
 /**
  * `referenceSearch` tunes `referencing` (page and terms-chunk sizes); tests shrink it to
- * prove paging.
+ * prove paging. `writtenElsewhere`: other processes write to the same indexes (a
+ * cluster's runners), so `refresh` and `referencing` cannot go by what this one wrote.
  */
 export const make = (
   sinks: ReadonlyArray<ResolvedOpenSearchSink>,
   prefix: string,
-  referenceSearch: ReferenceSearchOptions = defaultReferenceSearch
+  referenceSearch: ReferenceSearchOptions = defaultReferenceSearch,
+  options: { readonly writtenElsewhere?: boolean } = {}
 ): Effect.Effect<Sink, never, Scope.Scope | OpenSearchClients> =>
   Effect.gen(function* () {
     const clients = yield* OpenSearchClients
@@ -336,7 +340,7 @@ export const make = (
       const dirty = yield* Ref.make<ReadonlySet<string>>(new Set())
       const unrefreshed = yield* Ref.make<ReadonlySet<string>>(new Set())
       const lock = yield* Effect.makeSemaphore(ALL_PERMITS)
-      clusters.set(sink.name, { client, sink, prefix, targets, lock, dirty, unrefreshed })
+      clusters.set(sink.name, { client, sink, prefix, targets, lock, dirty, unrefreshed, writtenElsewhere: options.writtenElsewhere ?? false })
     }
     const cluster = (name: string): Effect.Effect<Cluster> => {
       const found = clusters.get(name)

@@ -6,18 +6,17 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer, Metric, Ref, Schema, Stream } from "effect"
 import type { ResolvedSource } from "../../config/ResolvedConfig.js"
-import { type SourceError, SourceMisconfigured } from "../../errors.js"
-import type { KeyValues } from "../../schema/documentId.js"
+import { type SourceError, SourceMisconfigured, type SourceUnavailable } from "../../errors.js"
 import { type IndexPlan, qualify } from "../../schema/IndexPlan.js"
 import * as Metrics from "../../status/metrics.js"
 import { ChangeSource, type SourceEvent } from "../ChangeSource.js"
 import { tablesOf } from "./catalog.js"
 import { clientConfig } from "./connection.js"
-import { lastKeyStatement, snapshotStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
 import { checkFailoverSupport, checkWalLevel, ensurePublication, ensureSlot, serverVersionText } from "./replicationSetup.js"
 import { formatLsn } from "./lsn.js"
 import { replicationStream } from "./replicationStream.js"
+import * as RootKeys from "./rootKeys.js"
 import { layoutChanges as partitionLayoutChanges, readLayout, relationTables } from "./partitions.js"
 import { noPrimaryKey, rootIdentityProblem, weakerPartitionsFix } from "./setupProblems.js"
 import { classify } from "./sqlErrors.js"
@@ -27,6 +26,12 @@ export interface PostgresChangeSourceOptions {
   readonly plans: ReadonlyArray<IndexPlan>
   /** Standby status cadence; well below wal_sender_timeout / 2. */
   readonly statusIntervalMs?: number
+  /**
+   * Run before every replication connection (the first and each reconnect); its failure
+   * is retried like a connection's. A cluster's capture ends a former capture's session
+   * on the slot here, and refuses once it no longer holds the capture.
+   */
+  readonly beforeStreaming?: Effect.Effect<void, SourceUnavailable | SourceMisconfigured>
 }
 
 export const make = (options: PostgresChangeSourceOptions) =>
@@ -65,21 +70,8 @@ export const make = (options: PostgresChangeSourceOptions) =>
     })
     const acked = yield* Ref.make(slot.confirmed)
 
-    const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
-    const keysOf = (plan: IndexPlan, what: string, text: string, params: ReadonlyArray<unknown>) =>
-      sql.unsafe(text, params).pipe(
-        Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(KeyRow))(rows)),
-        Effect.map((rows) => rows.map((row): KeyValues => plan.primaryKey.map((_, i) => row[`k${i}`] ?? ""))),
-        Effect.mapError((e) => classify(`${what} of ${plan.qualifiedTable}`, e))
-      )
-
-    const snapshotKeys: ChangeSource["snapshotKeys"] = (plan, range) => {
-      const statement = snapshotStatement(plan, catalog, { after: range.after !== null, upTo: range.upTo !== null })
-      return keysOf(plan, "enumerating keys", statement.sql, [...(range.after ?? []), ...(range.upTo ?? []), range.limit, ...statement.constants])
-    }
-
-    const lastKey: ChangeSource["lastKey"] = (plan) =>
-      keysOf(plan, "reading the last key", lastKeyStatement(plan), []).pipe(Effect.map((keys) => keys[0] ?? null))
+    const snapshotKeys: ChangeSource["snapshotKeys"] = RootKeys.snapshotKeys(sql, catalog)
+    const lastKey: ChangeSource["lastKey"] = RootKeys.lastKey(sql)
 
     const streaming = yield* Ref.make(false)
     const LagRow = Schema.Struct({ lag: Schema.NullOr(Schema.NumberFromString) })
@@ -143,7 +135,8 @@ export const make = (options: PostgresChangeSourceOptions) =>
         chunkSize: 256,
         bufferSize: 16,
         statusIntervalMs: options.statusIntervalMs ?? 1000,
-        relationTables: relationTables(sql, readNames)
+        relationTables: relationTables(sql, readNames),
+        ...(options.beforeStreaming === undefined ? {} : { beforeConnect: options.beforeStreaming })
       }).pipe(Stream.filterEffect(ignore)),
       resumes: !slot.created,
       description: {

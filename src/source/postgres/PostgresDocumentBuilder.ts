@@ -12,6 +12,7 @@ import { type BuiltDocument, DocumentBuilder } from "../DocumentBuilder.js"
 import { documentStatement } from "./documentSql.js"
 import { PgCatalog } from "./PgDatabase.js"
 import { compile, resolve as resolveChanges } from "./resolution.js"
+import * as RootKeys from "./rootKeys.js"
 import { classify } from "./sqlErrors.js"
 import { awaitVisible } from "./visibility.js"
 
@@ -59,7 +60,7 @@ export const make = (plans: ReadonlyArray<IndexPlan>) =>
         return ids.map((id): BuiltDocument => found.get(id) ?? { id, json: null })
       })
 
-    const builder: DocumentBuilder = { awaitVisible: (xids) => awaitVisible(sql, xids), resolve, build }
+    const builder: DocumentBuilder = { awaitVisible: (xids) => awaitVisible(sql, xids), resolve, build, keys: RootKeys.snapshotKeys(sql, catalog) }
     return builder
   })
 

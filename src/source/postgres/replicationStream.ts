@@ -76,6 +76,8 @@ export interface ReplicationOptions {
   readonly shutdownProbeMs?: number
   /** Where a relation's changes go; by default to the relation itself. */
   readonly relationTables?: RelationTables
+  /** Run before each connection; a failure is handled like the connection's own. */
+  readonly beforeConnect?: Effect.Effect<void, Failure>
 }
 
 type Failure = SourceUnavailable | SourceMisconfigured
@@ -245,7 +247,7 @@ const reportReconnect = (slot: string, error: SourceUnavailable) => {
  * again — harmless, documents are rebuilt from current state.
  */
 export const replicationStream = (options: ReplicationOptions): Stream.Stream<SourceEvent, Failure> =>
-  connect(options).pipe(
+  (options.beforeConnect === undefined ? connect(options) : Stream.unwrap(Effect.as(options.beforeConnect, connect(options)))).pipe(
     Stream.tapError((error) =>
       error._tag === "SourceUnavailable" ? reportReconnect(options.slot, error) : Effect.void
     ),

@@ -13,6 +13,7 @@ import { migrate } from "../../../src/cli/migrate.js"
 import { run } from "../../../src/cli/run.js"
 import { indexes, reindex } from "../../../src/cli/serverClient.js"
 import { drop } from "../../../src/cli/slot.js"
+import { drop as clusterDrop } from "../../../src/cli/cluster.js"
 
 /** Every `--flag` a command's parser accepts, from @effect/cli's own usage. */
 const declared = (usage: Usage.Usage): ReadonlyArray<string> =>
@@ -29,7 +30,7 @@ describe("--help", () => {
     const commands: ReadonlyArray<readonly [ReadonlyArray<string>, Usage.Usage]> = [
       [["run"], Command.getUsage(run)], [["check"], Command.getUsage(check)], [["build"], Command.getUsage(build)],
       [["schema"], Command.getUsage(schema)], [["migrate"], Command.getUsage(migrate)], [["indexes"], Command.getUsage(indexes)],
-      [["reindex"], Command.getUsage(reindex)], [["slot", "drop"], Command.getUsage(drop)]
+      [["reindex"], Command.getUsage(reindex)], [["slot", "drop"], Command.getUsage(drop)], [["cluster", "drop"], Command.getUsage(clusterDrop)]
     ]
     for (const [path, usage] of commands) expect(written(path), path.join(" ")).toEqual(declared(usage))
   })
