@@ -6,8 +6,11 @@
  *   tables (schema `flusso_cluster` of the source database, through a pool of its own);
  * - protocol.ts, buildEntity.ts, seedEntity.ts: the work runners do for the capture;
  * - clusterDocumentWork.ts: the capture's side of that work (DocumentWork over entities);
- * - capture.ts, slotFence.ts, messageHousekeeping.ts: the capture singleton;
- * - clusterStatus.ts, redeliveries.ts: what `/status` and `/metrics` say of the cluster;
+ * - capture.ts, slotFence.ts, messageHousekeeping.ts: the capture singleton, and
+ *   controlEntity.ts: reindex requests from any runner to it;
+ * - clusterStatus.ts, clusterMetrics.ts, shardTenure.ts: what `/status` and `/metrics`
+ *   say of the cluster; runnerParts.ts: what every part goes through on a runner;
+ * - names.ts: what a deployment is called where it is stored;
  * - runCluster.ts: all of it together for `flusso run --cluster`.
  *
  * The runtime is composed by hand rather than with `NodeClusterSocket.layer`, which reads

@@ -1,7 +1,7 @@
 /**
- * DocumentWork for the capture of a cluster: a live batch's documents go out as one
- * `BuildPart` per index and shard of document id, a seeding chunk as one `SeedChunk`, to
- * whichever runners own them; a batch is written when every part has answered.
+ * DocumentWork for the capture of a cluster: a live batch's documents go out as a few
+ * `BuildPart`s per index (`partsOf`), a seeding chunk as one `SeedChunk`, to whichever
+ * runners own their entities; a batch is written when every part has answered.
  *
  * Generations: each runner's sink remembers which generations an index writes to, and
  * only the capture creates and swaps them. So every part carries the capture's
@@ -19,7 +19,7 @@ import type { EngineError } from "../errors.js"
 import type { DocumentWork, Staged, WorkDone } from "../engine/DocumentWork.js"
 import { encodeDocumentId } from "../schema/documentId.js"
 import type { Sink } from "../sink/Sink.js"
-import { BuildEntity, documentShard, type PartDone, PartFailed, SEED_SLOTS, SeedEntity } from "./protocol.js"
+import { BuildEntity, type PartDone, PartFailed, partsOf, SEED_SLOTS, SeedEntity } from "./protocol.js"
 
 /** Live batches in flight and seeding chunks per index: the work is spread, so more than in one process. */
 export const CLUSTER_IN_FLIGHT = { writes: 6, seedChunks: 6 } as const
@@ -105,19 +105,11 @@ export const make = (options: {
     const dispatch = (batch: number, version: bigint, ids: ReadonlyMap<string, ReadonlySet<string>>): Effect.Effect<WorkDone, EngineError> =>
       inFlight(Effect.gen(function*() {
         const epoch = yield* epochNow
-        const parts = new Map<string, { readonly index: string; readonly ids: Array<string> }>()
-        for (const [index, documents] of ids) {
-          for (const id of documents) {
-            const entity = `${index}/${documentShard(id)}`
-            let part = parts.get(entity)
-            if (part === undefined) parts.set(entity, part = { index, ids: [] })
-            part.ids.push(id)
-          }
-        }
+        const parts = [...ids].flatMap(([index, documents]) => partsOf(index, batch, documents).map((part) => ({ index, ...part })))
         const started = Date.now()
         const replies = yield* Effect.forEach(
           parts,
-          ([entity, part]) =>
+          ({ entity, ...part }) =>
             send(`a part of batch ${batch} (${entity})`, (key) =>
               build(entity).BuildPart({ key, deployment: options.fingerprint, index: part.index, version, epoch, ids: part.ids }))(
               `${options.incarnation}/${batch}`

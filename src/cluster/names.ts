@@ -36,6 +36,7 @@ export const captureSingleton = (slot: string): string => `flusso-capture/${slot
 /** Entity types: a part of a live batch, a chunk of a seeding pass, requests to the capture. */
 export const BUILD_ENTITY = "flusso-build"
 export const SEED_ENTITY = "flusso-seed"
+export const CONTROL_ENTITY = "flusso-control"
 
 /**
  * What must be equal on every runner of a deployment for their work to mix: the shape of

@@ -2,9 +2,9 @@
  * What the capture sends to the runners and what they answer: the two entities and their
  * messages, and the failures a runner reports, as wire schemas.
  *
- * - `flusso-build`, keyed `<index>/<n>` (n = a stable hash of the document id, mod
- *   `DOCUMENT_SHARDS`): `BuildPart` builds and writes a live batch's documents of one
- *   index and shard at the batch's version, and answers once they are durable.
+ * - `flusso-build`, keyed `<index>/<n>` (n < `BUILD_SLOTS`): `BuildPart` builds and
+ *   writes some of a live batch's documents of one index at the batch's version, and
+ *   answers once they are durable (`partsOf` cuts a batch into parts);
  * - `flusso-seed`, keyed `<index>/<n>` (n = the chunk's number, mod `SEED_SLOTS`):
  *   `SeedChunk` reads the root keys of a range, builds and writes them into the
  *   generations being seeded.
@@ -20,22 +20,43 @@ import { ClusterSchema, Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
 import { DocumentRejected, type EngineError, SchemaMismatch, SinkRequestFailed, SourceMisconfigured } from "../errors.js"
-import { BUILD_ENTITY, SEED_ENTITY } from "./names.js"
+import { BUILD_ENTITY, CONTROL_ENTITY, SEED_ENTITY } from "./names.js"
 
-/** Shards of document id per index for live parts: a batch's documents go out in at most this many parts per index. */
-export const DOCUMENT_SHARDS = 16
+/** Build entities per index: a batch's documents of one index go out in at most this many parts. */
+export const BUILD_SLOTS = 16
+
+/**
+ * Documents a part is worth: each part costs a stored message, its answer, a statement
+ * and a bulk request, so a small batch goes out whole and a big one in parts of at least
+ * this many documents.
+ */
+export const PART_DOCUMENTS = 100
 
 /** Seeding entities per index: consecutive chunks go to different ones (each handles one at a time). */
 export const SEED_SLOTS = 64
 
-/** A stable hash of a document id (FNV-1a, 32 bits): which part of a batch it goes in. */
-export const documentShard = (id: string): number => {
-  let hash = 0x811c9dc5
+/** A stable hash of a document id (FNV-1a, 32 bits). */
+const hash = (id: string): number => {
+  let h = 0x811c9dc5
   for (let i = 0; i < id.length; i++) {
-    hash ^= id.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
+    h ^= id.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
   }
-  return (hash >>> 0) % DOCUMENT_SHARDS
+  return h >>> 0
+}
+
+/**
+ * One index's documents of live batch `batch` cut into parts, each with the build entity
+ * it goes to. A document goes to the part its id hashes to; the parts of consecutive
+ * batches go to different entities, so batches in flight spread over the runners instead
+ * of queueing behind one entity. No document needs the same entity every time: writes
+ * carry versions, so two batches' writes of one document may land in either order.
+ */
+export const partsOf = (index: string, batch: number, ids: ReadonlySet<string>): ReadonlyArray<{ readonly entity: string; readonly ids: ReadonlyArray<string> }> => {
+  const count = Math.min(BUILD_SLOTS, Math.max(1, Math.ceil(ids.size / PART_DOCUMENTS)))
+  const parts: Array<Array<string>> = Array.from({ length: count }, () => [])
+  for (const id of ids) parts[hash(id) % count]?.push(id)
+  return parts.flatMap((part, i) => (part.length === 0 ? [] : [{ entity: `${index}/${(batch * count + i) % BUILD_SLOTS}`, ids: part }]))
 }
 
 export const RejectionWire = Schema.Struct({
@@ -172,3 +193,26 @@ export const BuildEntity = Entity.make(BUILD_ENTITY, [BuildPart])
 export const SeedEntity = Entity.make(SEED_ENTITY, [SeedChunk])
   .annotateRpcs(ClusterSchema.Persisted, true)
   .annotateRpcs(ClusterSchema.Uninterruptible, "client")
+
+/** A reindex asked of any runner, refused with why (`EngineCommand.ReindexRefused`'s reason, or the capture not running). */
+export class ReindexNotStarted extends Schema.TaggedError<ReindexNotStarted>()("ReindexNotStarted", {
+  reason: Schema.String,
+  /** The index is not one of the config's enabled ones (404 on the HTTP surface). */
+  unknownIndex: Schema.Boolean,
+  /** The capture does not run yet (503): try again. */
+  notRunning: Schema.Boolean
+}) {}
+
+/** Starts a reindex on the capture; answers the generations being built once it has begun. */
+export const StartReindex = Rpc.make("StartReindex", {
+  payload: { index: Schema.String },
+  success: Schema.Array(Schema.String),
+  error: ReindexNotStarted
+})
+
+/**
+ * `flusso-control`, keyed by the capture singleton's name: the same shard as the capture,
+ * so whichever runner holds the capture handles it. Not persisted: a request whose runner
+ * goes away fails, and the operator asks again.
+ */
+export const ControlEntity = Entity.make(CONTROL_ENTITY, [StartReindex])
