@@ -2,23 +2,17 @@
  * DocumentWork for the capture of a cluster: a live batch's documents go out as a few
  * `BuildPart`s per index (`partsOf`), a seeding chunk as one `SeedChunk`, to whichever
  * runners own their entities; a batch is written when every part has answered.
- *
- * Generations: each runner's sink remembers which generations an index writes to, and
- * only the capture creates and swaps them. So every part carries the capture's
- * generation epoch, moved on whenever it starts or swaps a generation, and a runner that
- * read its targets under another epoch reads them again before writing. A change of
- * generations (`guard`: the sink's `reindex` and `seeded`) waits until every live part
- * sent before it has answered and holds new ones back until it is done: no part can then
- * write into a generation being deleted (a bulk write to a deleted index would create it
- * again, with a dynamic mapping), and every later part carries the new epoch.
+ * Every live part carries the capture's generation epoch, and the sink's generation
+ * changes (`guard`: its `reindex` and `seeded`) go through the gate of generationGate.ts.
  */
 import { Sharding } from "@effect/cluster"
-import { Effect, Option, STM, TRef } from "effect"
+import { Effect, Option } from "effect"
 import { SourceUnavailable } from "../errors.js"
 import type { EngineError } from "../errors.js"
 import type { DocumentWork, Staged, WorkDone } from "../engine/DocumentWork.js"
 import { encodeDocumentId } from "../schema/documentId.js"
 import type { Sink } from "../sink/Sink.js"
+import * as GenerationGate from "./generationGate.js"
 import { BuildEntity, type PartDone, PartFailed, partsOf, SEED_SLOTS, SeedEntity } from "./protocol.js"
 
 /** Live batches in flight and seeding chunks per index: the work is spread, so more than in one process. */
@@ -33,13 +27,6 @@ export interface ClusterWork {
   readonly guard: (sink: Sink) => Sink
 }
 
-interface Gate {
-  /** Generation changes under way: no new live part goes out. */
-  readonly paused: number
-  /** Live parts sent and not yet answered. */
-  readonly inFlight: number
-}
-
 export const make = (options: {
   /** This capture's incarnation: unique forever (a snowflake), so its message keys are. */
   readonly incarnation: string
@@ -48,34 +35,7 @@ export const make = (options: {
   Effect.gen(function*() {
     const build = yield* BuildEntity.client
     const seedClient = yield* SeedEntity.client
-    const gate = yield* TRef.make<Gate>({ paused: 0, inFlight: 0 })
-    const epochs = yield* TRef.make(0)
-    const epochNow = STM.commit(TRef.get(epochs)).pipe(Effect.map((n) => `${options.incarnation}.${n}`))
-
-    /** `effect` as a live part in flight, once no generation change is under way. */
-    const inFlight = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(
-          STM.commit(TRef.modify(gate, (g): [boolean, Gate] => (g.paused > 0 ? [false, g] : [true, { ...g, inFlight: g.inFlight + 1 }]))),
-          (entered) =>
-            entered
-              ? restore(effect).pipe(Effect.ensuring(STM.commit(TRef.update(gate, (g) => ({ ...g, inFlight: g.inFlight - 1 })))))
-              : restore(STM.commit(STM.flatMap(TRef.get(gate), (g) => STM.check(() => g.paused === 0)))).pipe(
-                Effect.zipRight(inFlight(effect))
-              )
-        ))
-
-    /** `change` with no live part in flight, none sent meanwhile, and the epoch moved on after it. */
-    const exclusively = <A, E, R>(change: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.acquireUseRelease(
-        STM.commit(TRef.update(gate, (g) => ({ ...g, paused: g.paused + 1 }))),
-        () =>
-          STM.commit(STM.flatMap(TRef.get(gate), (g) => STM.check(() => g.inFlight === 0))).pipe(
-            Effect.zipRight(change),
-            Effect.ensuring(STM.commit(TRef.update(epochs, (n) => n + 1)))
-          ),
-        () => STM.commit(TRef.update(gate, (g) => ({ ...g, paused: g.paused - 1 })))
-      )
+    const gate = yield* GenerationGate.make(options.incarnation)
 
     /**
      * One message and its answer: storage unreachable is transient (sent again under the
@@ -103,8 +63,7 @@ export const make = (options: {
     const add = (into: Map<string, number>, index: string, count: number) => into.set(index, (into.get(index) ?? 0) + count)
 
     const dispatch = (batch: number, version: bigint, ids: ReadonlyMap<string, ReadonlySet<string>>): Effect.Effect<WorkDone, EngineError> =>
-      inFlight(Effect.gen(function*() {
-        const epoch = yield* epochNow
+      gate.inFlight((epoch) => Effect.gen(function*() {
         const parts = [...ids].flatMap(([index, documents]) => partsOf(index, batch, documents).map((part) => ({ index, ...part })))
         const started = Date.now()
         const replies = yield* Effect.forEach(
@@ -151,8 +110,8 @@ export const make = (options: {
 
     const guard = (sink: Sink): Sink => ({
       ...sink,
-      reindex: (plan, reindexOptions) => exclusively(sink.reindex(plan, reindexOptions)),
-      seeded: (target) => exclusively(sink.seeded(target))
+      reindex: (plan, reindexOptions) => gate.exclusively(sink.reindex(plan, reindexOptions)),
+      seeded: (target) => gate.exclusively(sink.seeded(target))
     })
 
     return { work, guard }

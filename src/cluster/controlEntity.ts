@@ -30,7 +30,7 @@ export const layer = (captureCommands: Queue.Enqueue<EngineCommand>) =>
             error instanceof ReindexNotStarted
               ? error
               : new ReindexNotStarted({
-                reason: error.message,
+                reason: error instanceof ReindexRefused ? error.reason : error.message,
                 unknownIndex: error instanceof ReindexRefused && error.reason.startsWith("no enabled index"),
                 notRunning: false
               })
