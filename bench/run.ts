@@ -15,6 +15,7 @@ import { dropPublications, dropSlotSql, prepareDataset } from "./lib/dataset.js"
 import { abortStarts, type Deployment, Flusso, isAborting, killAllChildren, slotDrop, stopAllChildren } from "./lib/flusso.js"
 import { commitChildInserts, commitRootUpdates, measureCatchUp, measureLatency, walInsertLsn } from "./lib/live.js"
 import { call, deleteIndexesWithPrefix } from "./lib/opensearch.js"
+import { runnersBench, table as runnersTable } from "./lib/runners.js"
 import { type Backfill, type Figures, notRun, type Outcome, REFERENCE, table } from "./lib/report.js"
 import { checkServices, ensureBuilt, servicesUp } from "./lib/services.js"
 import { errorText, log, pollUntil, rate, sleep, TimedOut } from "./lib/util.js"
@@ -34,20 +35,24 @@ interface Args {
   readonly rootUpdates: number
   readonly childInserts: number
   readonly latencySeconds: number
+  /** `--runners LIST`: the one-process and cluster figures instead of the usual phases. */
+  readonly runners: ReadonlyArray<number> | undefined
 }
 
-const USAGE = `usage: npm run bench -- [--users N] [--only ${PHASES.join(",")}] [--keep] [--fresh] [--no-build]
+const USAGE = `usage: npm run bench -- [--users N] [--only ${PHASES.join(",")}] [--keep] [--fresh] [--no-build] [--runners LIST]
                         [--root-updates N] [--child-inserts N] [--latency-seconds S]
   --users N          root rows of the dataset (default 100000; 3 orders and 6 items per user)
   --only LIST        phases to run (default all); live, latency and ceilings seed the nested index first
   --keep             keep the OpenSearch indexes of this run (default: deleted at the end)
   --fresh            rebuild the flusso_bench database even when it has the requested size
   --no-build         measure dist/ as it is, even when src/ is newer
+  --runners LIST     instead of the phases above: backfill and live catch-up of one process, then of a cluster
+                     of N runners (run --cluster) for each N in LIST (e.g. 1,2,3), with each process's CPU
   --flusso DIR       measure the build in another checkout (DIR/dist/main.js; built there already), e.g. an
                      earlier commit for a before/after table; the dataset and config are this checkout's`
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
-  const out: { -readonly [K in keyof Args]: Args[K] } = { measured: ROOT, users: 100_000, only: new Set<Phase>(PHASES), keep: false, fresh: false, build: true, rootUpdates: 20_000, childInserts: 10_000, latencySeconds: 15 }
+  const out: { -readonly [K in keyof Args]: Args[K] } = { measured: ROOT, users: 100_000, only: new Set<Phase>(PHASES), keep: false, fresh: false, build: true, rootUpdates: 20_000, childInserts: 10_000, latencySeconds: 15, runners: undefined }
   const positive = (flag: string, v: string | undefined) => {
     const n = Number(v)
     if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer, got ${v ?? "nothing"}\n${USAGE}`)
@@ -67,6 +72,11 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
         const bad = list.filter((p) => !(PHASES as ReadonlyArray<string>).includes(p))
         if (list.length === 0 || bad.length > 0) throw new Error(`--only takes a list of ${PHASES.join(", ")}; got ${bad.join(", ") || "nothing"}\n${USAGE}`)
         out.only = new Set(list as Array<Phase>)
+        break
+      }
+      case "--runners": {
+        const list = (next() ?? "").split(",").map((v) => positive(flag, v.trim()))
+        out.runners = list
         break
       }
       case "--keep": out.keep = true; break
@@ -111,6 +121,8 @@ const git = (dir: string) => {
     return { commit: "unknown", dirty: null }
   }
 }
+
+const users = (n: number) => `${n} users (3 orders and 6 items each)`
 
 const main = async () => {
   const args = parseArgs(process.argv.slice(2))
@@ -175,6 +187,26 @@ const main = async () => {
     const dataset = await prepareDataset(services.adminUrl, args.users, args.fresh)
     urls.databaseUrl = dataset.url
     const logDir = path.join(ROOT, "bench", "logs", String(runId))
+    if (args.runners !== undefined) {
+      const figures = await runnersBench({
+        root: ROOT,
+        runId,
+        logDir,
+        databaseUrl: dataset.url,
+        adminUrl: services.adminUrl,
+        opensearchUrl: services.opensearchUrl,
+        users: args.users,
+        rootUpdates: args.rootUpdates,
+        counts: args.runners,
+        deployments
+      })
+      await cleanup(dataset.url, services.adminUrl, services.opensearchUrl)
+      const markdown = runnersTable(figures)
+      writeFileSync(path.join(ROOT, "bench", "results-runners.json"), `${JSON.stringify({ timestamp: new Date().toISOString(), settings: { ...args, only: [...args.only] }, cpus: os.cpus().length, git: git(args.measured), versions, figures, table: markdown }, null, 2)}\n`)
+      process.stdout.write(`\n${markdown}\n\n${users(args.users)}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown"}, PostgreSQL ${versions.postgres}, ${versions.opensearch}\n`)
+      log("wrote bench/results-runners.json")
+      return
+    }
     const nested: Deployment = {
       label: "nested",
       databaseUrl: dataset.url,

@@ -140,7 +140,8 @@ export class Flusso {
     })
   }
 
-  static async start(root: string, deployment: Deployment, logDir: string): Promise<Flusso> {
+  /** `extraArgs` follow the usual ones (e.g. `--cluster --runner-address HOST:PORT`). */
+  static async start(root: string, deployment: Deployment, logDir: string, extraArgs: ReadonlyArray<string> = []): Promise<Flusso> {
     if (aborting) throw new Error("the bench is stopping")
     const publicPort = await freePort()
     const privatePort = await freePort()
@@ -168,7 +169,8 @@ export class Flusso {
       "--log-format",
       "json",
       "--progress-secs",
-      "5"
+      "5",
+      ...extraArgs
     ]
     const child = spawn(process.execPath, args, {
       cwd: root,

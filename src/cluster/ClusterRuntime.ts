@@ -33,7 +33,7 @@ import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { Cause, Context, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import pg from "pg"
 import { backoff } from "../backoff.js"
 import type { ResolvedConfig } from "../config/ResolvedConfig.js"
@@ -174,12 +174,20 @@ export const layer = (options: ClusterRuntimeOptions) => {
   return Layer.mergeAll(deployment, database).pipe(
     Layer.provideMerge(runtime),
     Layer.provide(sql),
-    Layer.mapError((error) =>
-      error._tag === "SocketServerError"
-        ? new RunnerListenFailed({ address: self, reason: error.cause instanceof Error ? error.cause.message : error.message })
-        : new SourceUnavailable({ reason: `the cluster tables: ${error.message}`, cause: error })
-    ),
-    // The database may not be up yet: waited for like the source's own pool.
+    // Runners starting together race to create the same tables (a CREATE … IF NOT EXISTS
+    // can still collide, and @effect/cluster's migrations die on it): any failure to start
+    // but a taken address is tried again, like a database that is not up yet.
+    Layer.catchAllCause((cause): Layer.Layer<unknown, RunnerListenFailed | SourceUnavailable> => {
+      const failure = Cause.failureOption(cause)
+      if (Option.isSome(failure) && failure.value._tag === "SocketServerError") {
+        const reason = failure.value.cause instanceof Error ? failure.value.cause.message : failure.value.message
+        return Layer.fail(new RunnerListenFailed({ address: self, reason }))
+      }
+      // Interrupted (the runner stops while joining): stays an interruption.
+      if (Cause.isInterruptedOnly(cause)) return Layer.failCause(Cause.flatMap(cause, () => Cause.empty))
+      return Layer.fail(new SourceUnavailable({ reason: `joining the cluster: ${Cause.pretty(cause)}`, cause }))
+    }),
+    Layer.tapError((error) => (error._tag === "SourceUnavailable" ? Effect.logWarning(`${error.message}; trying again`) : Effect.void)),
     Layer.retry(backoff().pipe(Schedule.whileInput((error: RunnerListenFailed | SourceUnavailable) => error._tag === "SourceUnavailable")))
   ) satisfies Layer.Layer<
     Sharding.Sharding | RunnerStorage.RunnerStorage | ClusterDatabase | ClusterDeployment,
