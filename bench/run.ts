@@ -436,7 +436,7 @@ const main = async () => {
                 ownMetric: tool.ownLatencyMetric
               })
               log(`${tool.key} latency @${offered}/s: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, achieved ${Math.round(l.achievedPerSecond)}/s, ` +
-                `${l.samples} of ${l.expectedSamples} samples, ${l.unseen} unseen`)
+                `${l.samplesInTime} of ${l.expectedSamples} samples in time (${l.samples} seen in all, ${l.unseen} never)`)
               return { status: "measured" as const, value: l }
             } catch (e) {
               const status = e instanceof TimedOut ? ("timed out" as const) : ("failed" as const)

@@ -107,7 +107,7 @@ const catchUpCell = (o: Outcome<LiveCatchUp> | undefined) =>
 
 const latencyCell = (o: Outcome<Latency> | undefined) =>
   shown(o, (l) =>
-    `${l.p50Ms ?? "?"}/${l.p99Ms ?? "?"} ms at ${Math.round(l.achievedPerSecond)}/s, ${l.samples.toLocaleString("en-US")} of ${l.expectedSamples.toLocaleString("en-US")} samples${l.rateHeld ? "" : " (rate not held)"}`)
+    `${l.p50Ms ?? "?"}/${l.p99Ms ?? "?"} ms at ${Math.round(l.achievedPerSecond)}/s, ${l.samplesInTime.toLocaleString("en-US")} of ${l.expectedSamples.toLocaleString("en-US")} samples in time${l.rateHeld ? "" : " (rate not held)"}${l.unseen > 0 ? `, ${l.unseen} never seen` : ""}`)
 
 const met = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " — met" : " — not met")
 
