@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { checkState, compareDocuments, fetchDocuments, type Parity } from "./lib/audit.js"
+import { checkMarkers, checkState, compareDocuments, fetchDocuments, type Parity } from "./lib/audit.js"
 import { bulkCeiling, flussoStatements, type SqlCeiling, sqlCeiling } from "./lib/ceilings.js"
 import { abortStarts, isAborting, killAllChildren, stopAllChildren } from "./lib/child.js"
 import { dropPublications, dropSlotSql, prepareDataset, slotState, undoLiveChanges } from "./lib/dataset.js"
@@ -120,7 +120,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
 }
 
 /** Runs a phase: its figure, or "timed out" / "failed" with the reason (the bench goes on). */
-const phase = async <A>(name: string, body: () => Promise<A>): Promise<Outcome<A>> => {
+const phase = async <A>(name: string, body: () => Promise<A>, stopTools = true): Promise<Outcome<A>> => {
   if (isAborting()) return notRun("the bench was stopped")
   log(`── ${name}`)
   try {
@@ -131,7 +131,7 @@ const phase = async <A>(name: string, body: () => Promise<A>): Promise<Outcome<A
     log(`${name}: ${status}: ${errorText(e)}`)
     return { status, reason: errorText(e) }
   } finally {
-    await stopAllChildren(15_000) // a phase never leaves a tool behind
+    if (stopTools) await stopAllChildren(15_000) // a phase never leaves a tool behind
   }
 }
 
@@ -446,6 +446,15 @@ const main = async () => {
           }
           f.latency200 = await latency(200)
           f.latency1000 = await latency(1000)
+          const running = holder.running
+          f.markersAfterLatency = running?.running !== true
+            ? notRun("the tool was not running after the latency runs")
+            : await phase(`${tool.title}: every change of the latency runs in the index`, async () => {
+              const m = await checkMarkers(services.opensearchUrl, alias(nested), dataset.url, 60)
+              log(`${tool.key}: ${m.differing === 0 ? "all" : `${m.users - m.differing} of`} ${m.users} changed users show their last marker` +
+                `${m.differing === 0 ? "" : `; still differing after ${m.waitedSeconds.toFixed(0)} s: ${JSON.stringify(m.examples.slice(0, 3))}`}`)
+              return m
+            }, false)
         } else if (args.only.has("latency")) {
           f.latency200 = needsSeeded
           f.latency1000 = needsSeeded
@@ -584,7 +593,8 @@ const failedAll = (reason: string): ToolFigures => {
     liveChildInserts: failed,
     latency200: failed,
     latency1000: failed,
-    peakRssLive: failed
+    peakRssLive: failed,
+    markersAfterLatency: failed
   }
 }
 

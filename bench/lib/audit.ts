@@ -5,7 +5,7 @@
  * value by value. A tool that is fast because it missed changes shows up here.
  */
 import pg from "pg"
-import { call } from "./opensearch.js"
+import { call, mgetMarkers } from "./opensearch.js"
 
 export interface StateCheck {
   readonly matches: boolean
@@ -56,6 +56,52 @@ export const checkState = async (opensearchUrl: string, alias: string, url: stri
     return { matches, index, database }
   } finally {
     await client.end().catch(() => undefined)
+  }
+}
+
+export interface MarkerCheck {
+  /** Users whose marker the latency runs set. */
+  readonly users: number
+  /** Of them, documents that still did not show the database's marker when the bench stopped waiting. */
+  readonly differing: number
+  readonly examples: ReadonlyArray<{ readonly id: string; readonly database: number; readonly index: number | null }>
+  /** How long it took until none differed (or the bench gave up). */
+  readonly waitedSeconds: number
+}
+
+/**
+ * After the latency runs: every user whose marker they set, against the index (realtime
+ * GET), until all match or `timeoutSeconds` pass. A committed change that never shows up
+ * is counted here, whichever sample the latency poller happened to pick.
+ */
+export const checkMarkers = async (opensearchUrl: string, alias: string, url: string, timeoutSeconds: number): Promise<MarkerCheck> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  let expected: Map<string, number>
+  try {
+    const rows = (await client.query<{ id: string; marker: string }>("SELECT id::text AS id, marker::text AS marker FROM users WHERE marker IS NOT NULL")).rows
+    expected = new Map(rows.map((r) => [r.id, Number(r.marker)]))
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+  const started = Date.now()
+  let pending = [...expected.keys()]
+  let seen = new Map<string, number | null>()
+  for (;;) {
+    seen = new Map()
+    for (let i = 0; i < pending.length; i += 1000) {
+      const chunk = pending.slice(i, i + 1000)
+      for (const [id, marker] of await mgetMarkers(opensearchUrl, alias, chunk)) seen.set(id, marker)
+    }
+    pending = pending.filter((id) => seen.get(id) !== expected.get(id))
+    if (pending.length === 0 || Date.now() - started > timeoutSeconds * 1000) break
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+  return {
+    users: expected.size,
+    differing: pending.length,
+    examples: pending.slice(0, 10).map((id) => ({ id, database: expected.get(id) ?? 0, index: seen.get(id) ?? null })),
+    waitedSeconds: (Date.now() - started) / 1000
   }
 }
 

@@ -185,6 +185,8 @@ export interface Latency {
   readonly samplesInTime: number
   /** Sampled updates never seen within the drain time. */
   readonly unseen: number
+  /** The first of them: user and the marker its update set. */
+  readonly unseenExamples: ReadonlyArray<{ readonly id: string; readonly marker: number }>
   /**
    * Updates due inside the measured window that were picked for sampling (every k-th,
    * ≈200/s), less those whose user was still in flight from an earlier sample.
@@ -409,6 +411,7 @@ export const measureLatency = async (opts: {
     samples: sorted.length,
     samplesInTime,
     unseen: inflight.size,
+    unseenExamples: [...inflight.entries()].slice(0, 20).map(([id, { marker }]) => ({ id, marker })),
     expectedSamples: expectedSamples - skippedInFlight,
     skippedInFlight,
     rateHeld: samplesInTime >= 0.95 * (expectedSamples - skippedInFlight),

@@ -1,5 +1,5 @@
 /** The table (markdown, pasteable into a README) and the figures' shapes. */
-import type { Parity, StateCheck } from "./audit.js"
+import type { MarkerCheck, Parity, StateCheck } from "./audit.js"
 import type { BulkCeiling, SqlCeiling } from "./ceilings.js"
 import type { CatchUp, Latency } from "./live.js"
 import { rate } from "./util.js"
@@ -37,6 +37,8 @@ export interface ToolFigures {
   latency200: Outcome<Latency>
   latency1000: Outcome<Latency>
   peakRssLive: Outcome<{ readonly bytes: number; readonly during: string }>
+  /** After the latency runs: the users whose marker they set, against the index. */
+  markersAfterLatency: Outcome<MarkerCheck>
 }
 
 export interface Ceilings {
@@ -53,7 +55,8 @@ export const toolNotRun = (reason: string): ToolFigures => ({
   liveChildInserts: notRun(reason),
   latency200: notRun(reason),
   latency1000: notRun(reason),
-  peakRssLive: notRun(reason)
+  peakRssLive: notRun(reason),
+  markersAfterLatency: notRun(reason)
 })
 
 /** Issue 18's goals: ratios to the Rust tool measured in the same run, and a memory bound. */
@@ -108,6 +111,30 @@ const catchUpCell = (o: Outcome<LiveCatchUp> | undefined) =>
 const latencyCell = (o: Outcome<Latency> | undefined) =>
   shown(o, (l) =>
     `${l.p50Ms ?? "?"}/${l.p99Ms ?? "?"} ms at ${Math.round(l.achievedPerSecond)}/s, ${l.samplesInTime.toLocaleString("en-US")} of ${l.expectedSamples.toLocaleString("en-US")} samples in time${l.rateHeld ? "" : " (rate not held)"}${l.unseen > 0 ? `, ${l.unseen} never seen` : ""}`)
+
+/** The audits of the live phases (audit.ts) in one cell: "yes", or what differed. */
+const consistencyCell = (f: ToolFigures): string => {
+  const checks: Array<[string, boolean | undefined, string]> = [
+    ["root updates", value(f.liveRootUpdates)?.state?.matches, ""],
+    ["child inserts", value(f.liveChildInserts)?.state?.matches, ""],
+    [
+      "latency runs",
+      (() => {
+        const m = value(f.markersAfterLatency)
+        return m === undefined ? undefined : m.differing === 0
+      })(),
+      (() => {
+        const m = value(f.markersAfterLatency)
+        return m === undefined || m.differing === 0 ? "" : ` (${m.differing} of ${m.users.toLocaleString("en-US")} changes never visible)`
+      })()
+    ]
+  ]
+  const known = checks.filter(([, ok]) => ok !== undefined)
+  if (known.length === 0) return "not checked"
+  const bad = known.filter(([, ok]) => ok === false)
+  if (bad.length === 0) return `yes (${known.map(([name]) => name).join(", ")})`
+  return `NO: ${bad.map(([name, , detail]) => `${name}${detail}`).join("; ")}`
+}
 
 const met = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " — met" : " — not met")
 
@@ -206,6 +233,7 @@ export const table = (t: TableInput): string => {
       "—",
       rssGoal(rssLive(ours))
     ],
+    ["index = database after each live phase", consistencyCell(ours), rs === undefined ? "not measured" : consistencyCell(rs), "—", "—", "—", "—"],
     ["ceiling: raw document SQL, nested (chunks of 1000, 2 connections)", "—", "—", "—", shown(ceilings.sqlNested, (c) => rate(c.docsPerSecond)), "—", "—"],
     ["ceiling: raw `_bulk` of pre-built nested docs (1000/request, 2 in flight)", "—", "—", "—", shown(ceilings.bulkNested, (c) => rate(c.docsPerSecond)), "—", "—"],
     ["ceiling: raw document SQL, flat", "—", "—", "—", shown(ceilings.sqlFlat, (c) => rate(c.docsPerSecond)), "—", "—"],
