@@ -151,6 +151,8 @@ const PARITY_IDS = Array.from({ length: RESERVED }, (_, i) => String(i + 1))
 /** What a tool's run leaves for the report beyond its figures. */
 interface ToolRun {
   readonly figures: ToolFigures
+  /** os.loadavg() when the tool's part began and ended: how busy the machine was meanwhile. */
+  readonly loadAverage?: { readonly start: ReadonlyArray<number>; readonly end: ReadonlyArray<number> }
   /** The reserved users' documents right after each backfill (nested, flat). */
   readonly documents: { nested?: Record<string, unknown>; flat?: Record<string, unknown> }
 }
@@ -496,7 +498,9 @@ const main = async () => {
         runs.set(tool.key, { figures: { ...toolNotRun(""), ...failedAll(refused) }, documents: {} })
         continue
       }
-      runs.set(tool.key, await measureTool(tool, i === 0))
+      const start = os.loadavg()
+      const run = await measureTool(tool, i === 0)
+      runs.set(tool.key, { ...run, loadAverage: { start, end: os.loadavg() } })
     }
 
     const oursRun = runs.get("flusso")
@@ -531,6 +535,10 @@ const main = async () => {
       rs: rsRun?.figures,
       rsTitle: rs === undefined ? "Rust flusso" : `Rust flusso ${rs.version.replace(/^flusso\s+/, "")}`,
       order: tools.map((t) => t.title),
+      conditions: tools.flatMap((t) => {
+        const load = runs.get(t.key)?.loadAverage
+        return load === undefined ? [] : [{ title: t.title, loadAverageStart: load.start[0] ?? 0, loadAverageEnd: load.end[0] ?? 0 }]
+      }),
       ceilings,
       parity
     })
@@ -560,6 +568,7 @@ const main = async () => {
           ...(t.key === "rs" ? { binary: args.rs, check: rsCheck, configFiles: rsFiles } : {}),
           deployments: Object.values(plans.get(t.key) ?? {}).map(({ databaseUrl: _, ...d }: Deployment) => d),
           figures: runs.get(t.key)?.figures,
+          loadAverage: runs.get(t.key)?.loadAverage,
           documentsAfterBackfill: runs.get(t.key)?.documents
         }
       ])),

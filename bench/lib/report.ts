@@ -1,4 +1,5 @@
 /** The table (markdown, pasteable into a README) and the figures' shapes. */
+import * as os from "node:os"
 import type { MarkerCheck, Parity, StateCheck } from "./audit.js"
 import type { BulkCeiling, SqlCeiling } from "./ceilings.js"
 import type { CatchUp, Latency } from "./live.js"
@@ -79,6 +80,8 @@ export interface TableInput {
   readonly rsTitle: string
   /** The tools' titles in the order they ran. */
   readonly order: ReadonlyArray<string>
+  /** The 1-minute load average when each tool's part began and ended. */
+  readonly conditions: ReadonlyArray<{ readonly title: string; readonly loadAverageStart: number; readonly loadAverageEnd: number }>
   readonly ceilings: Ceilings
   readonly parity: { readonly nested: Outcome<Parity>; readonly flat: Outcome<Parity> } | undefined
 }
@@ -134,6 +137,19 @@ const consistencyCell = (f: ToolFigures): string => {
   const bad = known.filter(([, ok]) => ok === false)
   if (bad.length === 0) return `yes (${known.map(([name]) => name).join(", ")})`
   return `NO: ${bad.map(([name, , detail]) => `${name}${detail}`).join("; ")}`
+}
+
+/**
+ * How busy the machine was while each tool ran: the load average, and OpenSearch's own
+ * realtime-GET round trip during the latency runs (the same requests for both tools).
+ */
+const conditionsNote = (t: TableInput): string => {
+  const load = t.conditions.map((c) => `${c.title} ${c.loadAverageStart.toFixed(1)} → ${c.loadAverageEnd.toFixed(1)}`).join(", ")
+  const polls = [["flusso (ours)", t.ours] as const, ...(t.rs === undefined ? [] : [[t.rsTitle, t.rs] as const])]
+    .filter(([, f]) => f.latency200.status === "measured" || f.latency1000.status === "measured")
+    .map(([title, f]) => `${title} ${shown(f.latency200, (l) => `${l.pollMeanMs ?? "?"}`)} / ${shown(f.latency1000, (l) => `${l.pollMeanMs ?? "?"}`)} ms`)
+  return `Machine load (${os.cpus().length} cores; 1-minute load average when each tool's part began → ended): ${load}.` +
+    (polls.length === 0 ? "" : ` Mean realtime-GET round trip of the latency poller (200 / 1,000 updates/s), the same requests for every tool: ${polls.join(", ")}.`)
 }
 
 const met = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " — met" : " — not met")
@@ -254,6 +270,7 @@ export const table = (t: TableInput): string => {
       ? `Both tools ran one after the other in this sitting (${t.order.join(", then ")}) on the same database and OpenSearch; every figure is measured the same way for both (bench/README.md).`
       : `Only ${t.order.join("")} ran (--no-flusso).`,
     ...(t.parity === undefined ? [] : [parityNote("Nested", t.parity.nested), parityNote("Flat", t.parity.flat)]),
+    conditionsNote(t),
     ...(avg === undefined ? [] : [`Average nested document: ${avg} B (as the document SQL returns it).`]),
     ...(value(ceilings.sqlNested)?.statementSource.startsWith("hand-written") ? ["The SQL ceiling used a hand-written statement, not flusso's own (see results.json)."] : [])
   ]
