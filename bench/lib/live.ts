@@ -114,7 +114,7 @@ export interface CatchUp {
 
 /**
  * How long after the sentinel is visible the bench waits for the slot to confirm it. The
- * Rust tool confirms at its status interval (10 s); the bench has seen it take 27 s.
+ * Rust tool confirms at its status interval (10 s); the bench has seen it take 41 s.
  */
 const CONFIRM_GRACE_SECONDS = 60
 
