@@ -30,4 +30,5 @@ COPY flusso.config.ts ./
 USER node
 # 9464: public HTTP surface (health, status, metrics); 9465: private (admin).
 EXPOSE 9464 9465
-CMD ["node", "dist/main.js", "run", "--config", "flusso.config.ts"]
+# A young generation of 1 MB per semi-space: some 35 MB less resident (docs/operations.md "Memory").
+CMD ["node", "--max-semi-space-size=1", "dist/main.js", "run", "--config", "flusso.config.ts"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * The CLI (`node dist/main.js <command>`): a thin composition root that parses and runs
  * one of the commands in src/cli/. Every flag also reads a FLUSSO_* variable (named in

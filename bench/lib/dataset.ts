@@ -181,6 +181,26 @@ export const dropPublications = (url: string, names: ReadonlyArray<string>): Pro
     for (const name of names) await c.query(`DROP PUBLICATION IF EXISTS "${name.replaceAll("\"", "\"\"")}"`)
   })
 
+/** Whether a replication slot is there, and streaming. */
+export const slotState = (url: string, slot: string): Promise<"absent" | "active" | "inactive"> =>
+  withClient(url, async (c) => {
+    const row = (await c.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot])).rows[0]
+    return row === undefined ? "absent" : row.active ? "active" : "inactive"
+  })
+
+/**
+ * Undoes what one tool's live phases changed, before the next tool runs on the same data:
+ * the inserted orders deleted, the markers cleared (score increments stay: any score is
+ * as good as another). Run when no slot of the run exists, so no tool sees these changes.
+ */
+export const undoLiveChanges = (url: string, users: number): Promise<{ ordersDeleted: number; markersCleared: number }> =>
+  withClient(url, async (c) => {
+    const extra = await c.query(`DELETE FROM orders WHERE id > ${3 * users}`)
+    const marked = await c.query("UPDATE users SET marker = NULL WHERE marker IS NOT NULL")
+    if ((extra.rowCount ?? 0) > 0 || (marked.rowCount ?? 0) > 0) await c.query("VACUUM (ANALYZE) users, orders")
+    return { ordersDeleted: extra.rowCount ?? 0, markersCleared: marked.rowCount ?? 0 }
+  })
+
 /** Drops a replication slot directly (the fallback when `flusso slot drop` could not). */
 export const dropSlotSql = (adminUrl: string, slot: string): Promise<boolean> =>
   withClient(adminUrl, async (c) => {

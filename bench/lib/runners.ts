@@ -9,8 +9,10 @@ import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
-import { cliPath, type Deployment, Flusso, freePort, slotDrop } from "./flusso.js"
-import { commitRootUpdates, walInsertLsn } from "./live.js"
+import { freePort } from "./child.js"
+import { cliPath, oursTool, startFlusso } from "./flusso.js"
+import { commitRootUpdates } from "./live.js"
+import type { Deployment, Running } from "./tool.js"
 import { log, now, pollUntil, rate, sleep } from "./util.js"
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
@@ -64,21 +66,33 @@ const confirmed = async (adminUrl: string, slot: string, target: string): Promis
   }
 }
 
+/** Where the WAL is: once the slot confirms it, every change committed before is written. */
+const walInsertLsn = async (adminUrl: string): Promise<string> => {
+  const client = new pg.Client({ connectionString: adminUrl })
+  client.on("error", () => undefined)
+  await client.connect()
+  try {
+    return (await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0]?.lsn ?? "0/0"
+  } finally {
+    await client.end()
+  }
+}
+
 /** N runners of deployment `d` (N = 0: one process without --cluster). */
-const startAll = async (o: Options, d: Deployment, runners: number, phase: string): Promise<ReadonlyArray<Flusso>> => {
-  if (runners === 0) return [await Flusso.start(o.root, { ...d, label: `${d.label}-${phase}` }, o.logDir)]
-  const all: Array<Flusso> = []
+const startAll = async (o: Options, d: Deployment, runners: number, phase: string): Promise<ReadonlyArray<Running>> => {
+  if (runners === 0) return [await startFlusso(o.root, o.logDir, { ...d, label: `${d.label}-${phase}` })]
+  const all: Array<Running> = []
   for (let i = 1; i <= runners; i++) {
     const port = await freePort()
-    all.push(await Flusso.start(o.root, { ...d, label: `${d.label}-${phase}-r${i}` }, o.logDir, ["--cluster", "--runner-address", `127.0.0.1:${port}`]))
+    all.push(await startFlusso(o.root, o.logDir, { ...d, label: `${d.label}-${phase}-r${i}` }, ["--cluster", "--runner-address", `127.0.0.1:${port}`]))
   }
   return all
 }
 
-const stopAll = (all: ReadonlyArray<Flusso>) => Promise.all(all.map((f) => f.stop()))
+const stopAll = (all: ReadonlyArray<Running>) => Promise.all(all.map((f) => f.stop()))
 
 /** The first line matching `pattern` logged by any of `all` (its time). */
-const anyLine = (all: ReadonlyArray<Flusso>, pattern: RegExp, seconds: number) =>
+const anyLine = (all: ReadonlyArray<Running>, pattern: RegExp, seconds: number) =>
   pollUntil(`a runner to log ${pattern}`, seconds, 100, async () => {
     for (const f of all) {
       if (!f.running) throw new Error(`flusso (${f.deployment.label}) exited; last log lines:\n${f.tail()}`)
@@ -136,7 +150,7 @@ const measure = async (o: Options, runners: number): Promise<RunnerFigures> => {
   }
   log(`${label}: ${o.rootUpdates} root updates caught up in ${liveSeconds.toFixed(1)} s (from "${start.message.slice(0, 40)}") → ${rate(liveFigures.changesPerSecond)}/s; CPU s per process ${liveFigures.cpuSeconds.map((s) => s?.toFixed(1)).join(", ")}`)
 
-  for (let i = 0; i < 50 && !slotDrop(o.root, d).ok; i++) await sleep(200)
+  log(`${label}: ${await oursTool(o.root, o.logDir).dropSlot(d)}`)
   if (runners > 0) clusterDrop(o.root, d)
   return { runners, backfill, live: liveFigures }
 }

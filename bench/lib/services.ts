@@ -24,7 +24,22 @@ export const parseEnvLines = (text: string): Record<string, string> => {
   return vars
 }
 
-export const servicesUp = (root: string): Promise<Services> =>
+/**
+ * The services the bench measures against: FLUSSO_TEST_DATABASE_URL / FLUSSO_TEST_OPENSEARCH_URL
+ * when both are set (services someone already runs, as the tests take them), else
+ * `scripts/services.sh up` for this checkout.
+ */
+export const servicesUp = (root: string): Promise<Services> => {
+  const adminUrl = process.env["FLUSSO_TEST_DATABASE_URL"]
+  const opensearchUrl = process.env["FLUSSO_TEST_OPENSEARCH_URL"]
+  if (adminUrl && opensearchUrl) {
+    log(`using the services in FLUSSO_TEST_DATABASE_URL / FLUSSO_TEST_OPENSEARCH_URL (${opensearchUrl})`)
+    return Promise.resolve({ adminUrl, opensearchUrl: opensearchUrl.replace(/\/+$/, "") })
+  }
+  return servicesShUp(root)
+}
+
+const servicesShUp = (root: string): Promise<Services> =>
   new Promise((resolve, reject) => {
     log("bringing up the native services (bash scripts/services.sh up)")
     const child = spawn("bash", [path.join(root, "scripts/services.sh"), "up"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] })

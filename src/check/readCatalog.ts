@@ -10,7 +10,7 @@ import type { SourceMisconfigured, SourceUnavailable } from "../errors.js"
 import type { IndexPlan } from "../schema/IndexPlan.js"
 import { qualify } from "../schema/IndexPlan.js"
 import { readTable, type TableInfo, tablesOf } from "../source/postgres/catalog.js"
-import { classify } from "../source/postgres/sqlErrors.js"
+import { queryRows } from "../source/postgres/sqlErrors.js"
 
 export interface CatalogSnapshot {
   /** Keyed `schema.table`; a table that does not exist is absent. */
@@ -37,9 +37,6 @@ export const readCatalog = (
       const info = yield* readTable(sql, ref.schema, ref.table)
       if (info !== undefined) tables.set(info.qualifiedTable, info)
     }
-    const known = yield* sql.unsafe(KNOWN_TABLES).pipe(
-      Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(NameRow))(rows)),
-      Effect.mapError((e) => classify("listing the tables", e))
-    )
+    const known = yield* queryRows(sql, "listing the tables", KNOWN_TABLES, [], NameRow)
     return { tables, knownTables: known.map((r) => r.name) }
   })

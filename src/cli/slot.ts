@@ -9,7 +9,7 @@ import { Console, Effect, Option, Schema } from "effect"
 import { resolveConfig } from "../config/resolve.js"
 import { SourceMisconfigured } from "../errors.js"
 import * as PgDatabase from "../source/postgres/PgDatabase.js"
-import { classify } from "../source/postgres/sqlErrors.js"
+import { classify, queryRows } from "../source/postgres/sqlErrors.js"
 import { loadDeployment } from "./deployment.js"
 import { loggingLayer } from "./logging.js"
 import * as Flags from "./options.js"
@@ -42,10 +42,8 @@ export const drop = Command.make(
       const slot = Option.getOrElse(flags.slot, () => resolved.source.slot)
       yield* Effect.gen(function*() {
         const sql = yield* SqlClient
-        const rows = yield* sql.unsafe("SELECT active::text AS active, active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot]).pipe(
-          Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(SlotRow))(rows)),
-          Effect.mapError((e) => classify(`reading replication slot ${slot}`, e))
-        )
+        const rows = yield* queryRows(sql, `reading replication slot ${slot}`,
+          "SELECT active::text AS active, active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot], SlotRow)
         const row = rows[0]
         if (row === undefined) return yield* Console.log(`no replication slot ${slot}: nothing to drop`)
         if (row.active === "true") {

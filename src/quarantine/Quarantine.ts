@@ -2,7 +2,7 @@
  * The dead-letter list: documents a sink refused under `onError: "skip"`, each with why,
  * readable over the private HTTP surface (`/quarantine`). One entry per document and
  * sink — the latest refusal. Kept beside the data where a sink can hold it (OpenSearch:
- * `OpenSearchQuarantine.ts`), so it survives a restart; in memory otherwise.
+ * `sink/opensearch/OpenSearchQuarantine.ts`), so it survives a restart; in memory otherwise.
  */
 import { Clock, Context, Effect, Layer, Ref } from "effect"
 import type { SinkError } from "../errors.js"

@@ -56,7 +56,8 @@ export const REFS_FIELD = "_flusso_refs"
 export const refsIndexMappings = {
   dynamic: "strict",
   _source: { enabled: false },
-  properties: { [REFS_FIELD]: { type: "keyword" } }
+  // Only ever searched by term (no sorting, no aggregation): no doc values to write.
+  properties: { [REFS_FIELD]: { type: "keyword", doc_values: false } }
 } as const
 
 /** Keyword subfields stop indexing long values instead of failing the document. */

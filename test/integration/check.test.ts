@@ -275,7 +275,7 @@ describe("flusso check on partitioned tables", () => {
       expect(report.findings).toContainEqual(expect.objectContaining({
         severity: "warning",
         message: expect.stringContaining("partitions public.events_2024, public.events_2025 of public.events have a weaker REPLICA IDENTITY"),
-        fix: expect.stringContaining(`ALTER TABLE "public"."events_2024" REPLICA IDENTITY FULL;`)
+        fix: expect.stringContaining("ALTER TABLE public.events_2024 REPLICA IDENTITY FULL;")
       }))
     }))
 

@@ -6,7 +6,8 @@
  * `reindex`, narrowed by `seeded`, so the engine names logical indexes only. A document's
  * refs (`REFS_FIELD`) are split off into the generation's hidden companion index, where
  * `referencing` searches them. The same clusters' meta index keeps the checkpoints
- * (`OpenSearchCheckpointStore.ts`): one backend, one module family.
+ * (`OpenSearchCheckpointStore.ts`) and the dead-letter list (`OpenSearchQuarantine.ts`): one
+ * backend, one module family.
  */
 import { Effect, Layer, Ref } from "effect"
 import type { Scope } from "effect"

@@ -19,7 +19,7 @@ import { replicationStream } from "./replicationStream.js"
 import * as RootKeys from "./rootKeys.js"
 import { layoutChanges as partitionLayoutChanges, readLayout, relationTables } from "./partitions.js"
 import { noPrimaryKey, rootIdentityProblem, weakerPartitionsFix } from "./setupProblems.js"
-import { classify } from "./sqlErrors.js"
+import { classify, queryRows } from "./sqlErrors.js"
 
 export interface PostgresChangeSourceOptions {
   readonly source: ResolvedSource
@@ -76,34 +76,28 @@ export const make = (options: PostgresChangeSourceOptions) =>
     const streaming = yield* Ref.make(false)
     const LagRow = Schema.Struct({ lag: Schema.NullOr(Schema.NumberFromString) })
     // On a standby (PostgreSQL 16+ decodes there) the current position is the one received.
-    const lag: ChangeSource["lag"] = sql.unsafe(
+    const lag: ChangeSource["lag"] = queryRows(sql, `reading the lag of slot ${options.source.slot}`,
       `SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END,
                               confirmed_flush_lsn)::bigint::text AS lag
          FROM pg_replication_slots WHERE slot_name = $1`,
-      [options.source.slot]
-    ).pipe(
-      Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(LagRow))(rows)),
-      Effect.map((rows) => rows[0]?.lag ?? 0),
-      Effect.mapError((e) => classify(`reading the lag of slot ${options.source.slot}`, e))
-    )
+      [options.source.slot], LagRow
+    ).pipe(Effect.map((rows) => rows[0]?.lag ?? 0))
     const EstimateRow = Schema.Struct({ rows: Schema.NumberFromString })
     // A partitioned table holds no rows itself: its estimate is its leaf partitions' (-1 each until analyzed).
     const estimateRows: ChangeSource["estimateRows"] = (plan) =>
-      sql.unsafe(
+      queryRows(sql, `estimating the rows of ${plan.qualifiedTable}`,
         `SELECT (CASE WHEN c.relkind <> 'p' THEN c.reltuples
                       ELSE (SELECT CASE WHEN bool_or(l.reltuples < 0) THEN -1 ELSE coalesce(sum(l.reltuples), 0) END
                               FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) END)::bigint::text AS rows
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = $1 AND c.relname = $2`,
-        [plan.schema, plan.table]
+        [plan.schema, plan.table], EstimateRow
       ).pipe(
-        Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(EstimateRow))(rows)),
         // -1: never vacuumed or analyzed, nothing known.
         Effect.map((rows) => {
           const estimate = rows[0]?.rows
           return estimate === undefined || estimate < 0 ? null : estimate
-        }),
-        Effect.mapError((e) => classify(`estimating the rows of ${plan.qualifiedTable}`, e))
+        })
       )
 
     // A change no index reads is counted, and said once per table: a publication carrying

@@ -10,7 +10,7 @@ import { SchemaMismatch, type SourceMisconfigured, type SourceUnavailable } from
 import type { ScalarKind } from "../../config/model.js"
 import type { FieldPlan, IndexPlan, PlannedFilter, TableRef } from "../../schema/IndexPlan.js"
 import { qualify } from "../../schema/IndexPlan.js"
-import { classify } from "./sqlErrors.js"
+import { classify, queryRows } from "./sqlErrors.js"
 
 export interface ColumnInfo {
   readonly name: string
@@ -65,7 +65,7 @@ export const readTable = (
   schema: string,
   table: string
 ): Effect.Effect<TableInfo | undefined, SourceUnavailable | SourceMisconfigured> =>
-  sql.unsafe(
+  queryRows(sql, `reading the catalog of ${schema}.${table}`,
     `SELECT a.attname AS name,
             format_type(a.atttypid, a.atttypmod) AS type,
             coalesce(bt.typname, t.typname) AS type_name,
@@ -84,9 +84,8 @@ export const readTable = (
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
         AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`,
-    [schema, table]
+    [schema, table], ColumnRow
   ).pipe(
-    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(ColumnRow))(rows)),
     Effect.flatMap((rows) => {
       const first = rows[0]
       if (first === undefined) return Effect.succeed(undefined)
@@ -108,21 +107,19 @@ export const readTable = (
           weakerPartitions: weaker.map((leaf) => leaf.name)
         }
       }))
-    }),
-    Effect.mapError((e) => classify(`reading the catalog of ${schema}.${table}`, e))
+    })
   )
 
 /** A partitioned table's leaf partitions and their replica identities. */
 const readLeaves = (sql: SqlClient, schema: string, table: string) =>
-  sql.unsafe(
+  queryRows(sql, `reading the partitions of ${schema}.${table}`,
     `SELECT n.nspname || '.' || c.relname AS name, c.relreplident::text AS replica_identity
        FROM pg_partition_tree(format('%I.%I', $1::text, $2::text)::regclass) t
        JOIN pg_class c ON c.oid = t.relid
        JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE t.isleaf
       ORDER BY 1`,
-    [schema, table]
-  ).pipe(Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(LeafRow))(rows)))
+    [schema, table], LeafRow)
 
 const TEXT_TYPES = ["text", "varchar", "bpchar", "citext", "name"]
 

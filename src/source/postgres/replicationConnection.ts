@@ -14,7 +14,9 @@
  * - relation columns get a type parser here that keeps the text Postgres sent.
  */
 import type { ClientConfig } from "pg"
-import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from "pg-logical-replication"
+// Its parts by path: the package's index also loads the decoderbufs plugin, and with it protobufjs.
+import { LogicalReplicationService } from "pg-logical-replication/dist/logical-replication-service.js"
+import { type Pgoutput, PgoutputPlugin } from "pg-logical-replication/dist/output-plugins/pgoutput/index.js"
 import { formatLsn, parseLsn } from "./lsn.js"
 
 const identity = (value: unknown): unknown => value

@@ -20,7 +20,7 @@ import { sqlTable } from "./identifiers.js"
 import type { Change, RowValues } from "../ChangeSource.js"
 import type { Resolution } from "../DocumentBuilder.js"
 import { type Catalog, col, keyIn, tableName } from "./documentSql.js"
-import { classify } from "./sqlErrors.js"
+import { classify, queryRows } from "./sqlErrors.js"
 
 /** A query from keys of one node (parameters `$1…$n`: text arrays) to keys of its parent (k0…). */
 interface Step {
@@ -156,9 +156,7 @@ class KeySet {
 type ResolveError = SourceUnavailable | SourceMisconfigured
 
 const runStep = (sql: SqlClient, s: Step, keys: KeySet, arity: number, what: string): Effect.Effect<KeySet, ResolveError> =>
-  sql.unsafe(s.sql, keys.columns(arity)).pipe(
-    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(KeyRow))(rows)),
-    Effect.mapError((e) => classify(what, e)),
+  queryRows(sql, what, s.sql, keys.columns(arity), KeyRow).pipe(
     Effect.map((rows) => {
       const out = new KeySet()
       for (const row of rows) {

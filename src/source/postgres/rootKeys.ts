@@ -10,15 +10,13 @@ import type { KeyValues } from "../../schema/documentId.js"
 import type { IndexPlan } from "../../schema/IndexPlan.js"
 import type { KeyRange } from "../ChangeSource.js"
 import { type Catalog, lastKeyStatement, snapshotStatement } from "./documentSql.js"
-import { classify } from "./sqlErrors.js"
+import { queryRows } from "./sqlErrors.js"
 
 const KeyRow = Schema.Record({ key: Schema.String, value: Schema.String })
 
 const keysOf = (sql: SqlClient, plan: IndexPlan, what: string, text: string, params: ReadonlyArray<unknown>) =>
-  sql.unsafe(text, params).pipe(
-    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(KeyRow))(rows)),
-    Effect.map((rows) => rows.map((row): KeyValues => plan.primaryKey.map((_, i) => row[`k${i}`] ?? ""))),
-    Effect.mapError((e) => classify(`${what} of ${plan.qualifiedTable}`, e))
+  queryRows(sql, `${what} of ${plan.qualifiedTable}`, text, params, KeyRow).pipe(
+    Effect.map((rows) => rows.map((row): KeyValues => plan.primaryKey.map((_, i) => row[`k${i}`] ?? "")))
   )
 
 export const snapshotKeys = (sql: SqlClient, catalog: Catalog) => (plan: IndexPlan, range: KeyRange): Effect.Effect<ReadonlyArray<KeyValues>, SourceError> => {

@@ -18,7 +18,7 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import { Clock, Effect, Schedule, Schema } from "effect"
 import { backoff } from "../../backoff.js"
 import type { SourceMisconfigured, SourceUnavailable } from "../../errors.js"
-import { classify } from "./sqlErrors.js"
+import { classify, queryRows } from "./sqlErrors.js"
 
 export interface Snapshot {
   readonly xmin: bigint
@@ -62,15 +62,13 @@ const SnapshotRow = Schema.Struct({ snapshot: Schema.String })
 type VisibilityError = SourceUnavailable | SourceMisconfigured
 
 const readSnapshot = (sql: SqlClient): Effect.Effect<Snapshot, VisibilityError> =>
-  sql.unsafe("SELECT pg_current_snapshot()::text AS snapshot").pipe(
-    Effect.flatMap((rows) => Schema.decodeUnknown(Schema.Array(SnapshotRow))(rows)),
+  queryRows(sql, "reading the current snapshot", "SELECT pg_current_snapshot()::text AS snapshot", [], SnapshotRow).pipe(
     Effect.flatMap((rows) =>
       Effect.try({
         try: () => parseSnapshot(rows[0]?.snapshot ?? ""),
-        catch: (error) => error
+        catch: (error) => classify("reading the current snapshot", error)
       })
-    ),
-    Effect.mapError((e) => classify("reading the current snapshot", e))
+    )
   )
 
 /** How often a wait is reported while it lasts. */

@@ -375,7 +375,7 @@ describe("deriveMapping over the plan tree", () => {
     expect(refsIndexMappings).toEqual({
       dynamic: "strict",
       _source: { enabled: false },
-      properties: { _flusso_refs: { type: "keyword" } }
+      properties: { _flusso_refs: { type: "keyword", doc_values: false } }
     })
   })
 

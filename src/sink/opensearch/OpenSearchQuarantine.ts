@@ -6,12 +6,12 @@
  */
 import type { Client } from "@opensearch-project/opensearch"
 import { Clock, Effect, Layer, Ref, Schema } from "effect"
-import type { ResolvedOpenSearchSink } from "../config/ResolvedConfig.js"
-import type { SinkError } from "../errors.js"
-import { OpenSearchClients } from "../sink/opensearch/OpenSearchClients.js"
-import { createIndexIfMissing } from "../sink/opensearch/indexLifecycle.js"
-import { call, decodeBody, pathPart } from "../sink/opensearch/request.js"
-import { entryId, makeMemory, Quarantine, type QuarantinedDocument, type QuarantineService } from "./Quarantine.js"
+import type { ResolvedOpenSearchSink } from "../../config/ResolvedConfig.js"
+import type { SinkError } from "../../errors.js"
+import { OpenSearchClients } from "./OpenSearchClients.js"
+import { createIndexIfMissing } from "./indexLifecycle.js"
+import { call, decodeBody, pathPart } from "./request.js"
+import { entryId, makeMemory, Quarantine, type QuarantinedDocument, type QuarantineService } from "../../quarantine/Quarantine.js"
 
 export const quarantineIndexName = (prefix: string): string => `${prefix}flusso_quarantine`
 
