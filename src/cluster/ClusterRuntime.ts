@@ -34,6 +34,7 @@ import { RpcSerialization } from "@effect/rpc"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Cause, Context, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { readFileSync } from "node:fs"
 import pg from "pg"
 import { backoff } from "../backoff.js"
 import type { ResolvedConfig } from "../config/ResolvedConfig.js"
@@ -68,7 +69,7 @@ export interface ClusterRuntimeOptions {
   /**
    * How runners decide another one is gone: `ping` (it answers on its runner address) or
    * `k8s` (its pod is ready, read from the Kubernetes API: the runner host must be the
-   * pod IP and the service account must be allowed to list pods).
+   * pod IP and the service account must be allowed to list the pods of its namespace).
    */
   readonly health: RunnerHealthCheck
   readonly k8s?: { readonly namespace?: string | undefined; readonly labelSelector?: string | undefined }
@@ -92,16 +93,27 @@ export interface ClusterDeploymentInfo {
 export class ClusterDeployment extends Context.Tag("flusso/ClusterDeployment")<ClusterDeployment, ClusterDeploymentInfo>() {}
 
 /**
+ * A runner frozen inside one of @effect/cluster's transactions (SIGSTOP, a stalled VM)
+ * keeps its row locks on the message tables: every other runner's reassignment of its
+ * shards and the new capture's clean-up would wait behind it until it wakes (seen in the
+ * failover test). The server ends such a session after this long — well inside the lock
+ * expiry, so the takeover is not delayed; a live runner's transactions are a few
+ * statements sent back to back.
+ */
+const IDLE_IN_TRANSACTION_MS = 5_000
+
+/**
  * The pg config of the cluster pool: the source URL with its query parameters, and a
  * session whose search_path is the cluster schema and whose time zone is UTC (the lock
  * table compares `timestamp without time zone` values with `now()`: every runner must
- * agree on the zone). No text type parsers: @effect/cluster reads booleans and integers.
+ * agree on the zone), and whose transactions cannot outlive a frozen runner
+ * (`IDLE_IN_TRANSACTION_MS`). No text type parsers: @effect/cluster reads booleans and integers.
  */
 const poolConfig = (url: Redacted.Redacted<string>, applicationName: string): pg.PoolConfig => {
   const parsed = new URL(Redacted.value(url))
   const userOptions = parsed.searchParams.get("options")
   parsed.searchParams.delete("options")
-  const session = `-c search_path=${CLUSTER_SCHEMA} -c TimeZone=UTC`
+  const session = `-c search_path=${CLUSTER_SCHEMA} -c TimeZone=UTC -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`
   return {
     connectionString: parsed.toString(),
     options: userOptions ? `${userOptions} ${session}` : session,
@@ -134,9 +146,20 @@ const ensureSchema = Layer.effectDiscard(
   )
 )
 
+/** The namespace of the pod this runs in (its service account's), so listing pods needs a Role, not a ClusterRole. */
+const POD_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+const podNamespace = (): string | undefined => {
+  try {
+    return readFileSync(POD_NAMESPACE_FILE, "utf8").trim() || undefined
+  } catch {
+    return undefined // not in a pod: every namespace's pods are listed
+  }
+}
+
 const health = (options: ClusterRuntimeOptions) =>
   options.health === "k8s"
-    ? RunnerHealth.layerK8s(options.k8s).pipe(Layer.provide(NodeClusterSocket.layerK8sHttpClient))
+    ? Layer.suspend(() => RunnerHealth.layerK8s({ namespace: podNamespace(), ...options.k8s })).pipe(Layer.provide(NodeClusterSocket.layerK8sHttpClient))
     : RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))
 
 export const layer = (options: ClusterRuntimeOptions) => {
