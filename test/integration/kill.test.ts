@@ -116,6 +116,9 @@ describe("SIGKILL", () => {
     const { actual, expected } = await compare()
     expect(actual.length).toBe(expected.length)
     expect(actual).toEqual(expected)
+    // Without --cluster, nothing of the cluster mode is written to the database.
+    const [cluster] = await d.sql("SELECT to_regnamespace('flusso_cluster')::text AS schema")
+    expect(cluster?.["schema"]).toBeNull()
     await killed(last)
   })
 })
