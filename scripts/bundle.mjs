@@ -6,7 +6,7 @@
 // module's source and compiled code). tsx stays a package: it registers loader hooks by
 // the paths of its own files.
 import { build } from "esbuild"
-import { chmodSync } from "node:fs"
+import { chmodSync, rmSync } from "node:fs"
 
 const common = {
   bundle: true,
@@ -22,6 +22,9 @@ const common = {
   banner: { js: "import { createRequire as __flussoRequire } from 'node:module'; const require = __flussoRequire(import.meta.url);" },
   logLevel: "warning"
 }
+
+// Chunks are named by their content's hash: the previous build's would pile up.
+rmSync("dist/chunks", { recursive: true, force: true })
 
 // Code a run may never need (the Rust config reader, OTLP export) is imported dynamically
 // and split into chunks of its own, loaded on first use.
