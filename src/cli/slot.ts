@@ -5,42 +5,20 @@
  */
 import * as Command from "@effect/cli/Command"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Console, Effect, Option, Schema } from "effect"
-import { resolveConfig } from "../config/resolve.js"
+import { Console, Effect, Schema } from "effect"
 import { SourceMisconfigured } from "../errors.js"
-import * as PgDatabase from "../source/postgres/PgDatabase.js"
 import { classify, queryRows } from "../source/postgres/sqlErrors.js"
-import { loadDeployment } from "./deployment.js"
-import { loggingLayer } from "./logging.js"
-import * as Flags from "./options.js"
+import { onSlotDatabase, slotFlags } from "./slotDatabase.js"
 
 // The read pool keeps every value as text (connection.ts).
 const SlotRow = Schema.Struct({ active: Schema.Literal("true", "false"), pid: Schema.NullOr(Schema.String) })
 
 export const drop = Command.make(
   "drop",
-  {
-    config: Flags.config,
-    lock: Flags.optionalText("lock", "FLUSSO_LOCK", "a compiled lock (flusso build) instead of --config"),
-    slot: Flags.optionalText("slot", "FLUSSO_SLOT", "the slot to drop (default: source.slot of the config)"),
-    logFormat: Flags.logFormat,
-    logLevel: Flags.logLevel
-  },
+  slotFlags("the slot to drop"),
   (flags) =>
-    Effect.gen(function*() {
-      const problem = Flags.validateOverrides({
-        slot: flags.slot,
-        publication: Option.none(),
-        managePublication: Option.none(),
-        indexPrefix: Option.none(),
-        publicAddress: Option.none(),
-        privateAddress: Option.none()
-      })
-      if (problem !== undefined) return yield* problem
-      const { config, file } = yield* loadDeployment({ ...flags, locked: false })
-      const resolved = yield* resolveConfig(config, process.env, file)
-      const slot = Option.getOrElse(flags.slot, () => resolved.source.slot)
-      yield* Effect.gen(function*() {
+    onSlotDatabase(flags, (slot) =>
+      Effect.gen(function*() {
         const sql = yield* SqlClient
         const rows = yield* queryRows(sql, `reading replication slot ${slot}`,
           "SELECT active::text AS active, active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot], SlotRow)
@@ -54,8 +32,7 @@ export const drop = Command.make(
         }
         yield* sql.unsafe("SELECT pg_drop_replication_slot($1)", [slot]).pipe(Effect.mapError((e) => classify(`dropping replication slot ${slot}`, e)))
         yield* Console.log(`dropped replication slot ${slot}; the next run creates it anew and rebuilds every index`)
-      }).pipe(Effect.provide(PgDatabase.layer(resolved.source)))
-    }).pipe(Effect.provide(loggingLayer(Option.getOrElse(flags.logFormat, () => "human" as const), flags.logLevel)))
+      }))
 ).pipe(Command.withDescription("drop the replication slot (when the deployment is retired)"))
 
 export const slot = Command.make("slot").pipe(
