@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs"
 import { createServer } from "node:net"
 import * as path from "node:path"
+import type { Deployment, Progress, Running } from "./tool.js"
 import { log, sleep, TimedOut } from "./util.js"
 
 const children = new Set<ChildProcess>()
@@ -236,5 +237,51 @@ export const getText = async (port: number, urlPath: string): Promise<string | u
     return res.ok ? await res.text() : undefined
   } catch {
     return undefined
+  }
+}
+
+/**
+ * A measured tool's process as the bench drives it (`Running`): everything but how its
+ * `/status` reads, which `progressOf` turns into the counters both tools have.
+ */
+export class RunningChild implements Running {
+  constructor(
+    readonly deployment: Deployment,
+    private readonly child: Child,
+    private readonly publicPort: number,
+    private readonly progressOf: (status: unknown) => Omit<Progress, "raw">
+  ) {}
+
+  get startedAt(): number {
+    return this.child.startedAt
+  }
+  get pid(): number {
+    return this.child.pid
+  }
+  get running(): boolean {
+    return this.child.running
+  }
+  get lines() {
+    return this.child.lines
+  }
+  waitForLine(pattern: RegExp, seconds: number, from?: number) {
+    return this.child.waitForLine(pattern, seconds, from)
+  }
+  async progress(): Promise<Progress | undefined> {
+    this.child.failIfExited()
+    const status = await getJson(this.publicPort, "/status")
+    return status === undefined ? undefined : { ...this.progressOf(status), raw: status }
+  }
+  metrics(): Promise<string | undefined> {
+    return getText(this.publicPort, "/metrics")
+  }
+  peakRss(): number | null {
+    return this.child.peakRss()
+  }
+  tail(n?: number): string {
+    return this.child.tail(n)
+  }
+  stop(graceSeconds?: number): Promise<void> {
+    return this.child.stop(graceSeconds)
   }
 }

@@ -6,8 +6,8 @@
  */
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
-import { Child, freePort, getJson, getText, inheritedEnv, type LineReader } from "./child.js"
-import type { BackfillTiming, Deployment, Progress, Running, Tool } from "./tool.js"
+import { Child, freePort, inheritedEnv, type LineReader, RunningChild } from "./child.js"
+import type { BackfillTiming, Deployment, Running, Tool } from "./tool.js"
 import { log, sleep } from "./util.js"
 
 /**
@@ -39,44 +39,6 @@ const deploymentEnv = (d: Deployment): Record<string, string> => ({
   PRIMARY_OPENSEARCH_URL: d.opensearchUrl,
   BENCH_INDEXES: d.indexes.join(",")
 })
-
-class RunningFlusso implements Running {
-  constructor(readonly deployment: Deployment, private readonly child: Child, private readonly publicPort: number) {}
-
-  get startedAt(): number {
-    return this.child.startedAt
-  }
-  get pid(): number {
-    return this.child.pid
-  }
-  get running(): boolean {
-    return this.child.running
-  }
-  get lines() {
-    return this.child.lines
-  }
-  waitForLine(pattern: RegExp, seconds: number, from?: number) {
-    return this.child.waitForLine(pattern, seconds, from)
-  }
-  async progress(): Promise<Progress | undefined> {
-    this.child.failIfExited()
-    const s = (await getJson(this.publicPort, "/status")) as OurStatus | undefined
-    if (s === undefined) return undefined
-    return { ready: s.ready === true, changesCaptured: s.changesCaptured ?? 0, changesCommitted: s.changesCommitted ?? 0, raw: s }
-  }
-  metrics(): Promise<string | undefined> {
-    return getText(this.publicPort, "/metrics")
-  }
-  peakRss(): number | null {
-    return this.child.peakRss()
-  }
-  tail(n?: number): string {
-    return this.child.tail(n)
-  }
-  stop(graceSeconds?: number): Promise<void> {
-    return this.child.stop(graceSeconds)
-  }
-}
 
 /**
  * One flusso process of deployment `d`; `extraArgs` follow the usual ones (the cluster
@@ -121,7 +83,10 @@ export const startFlusso = async (root: string, logDir: string, d: Deployment, e
     readLine
   })
   log(`${label}: started (pid ${child.pid}, /status on 127.0.0.1:${publicPort}, log ${path.relative(root, child.spec.logFile)})`)
-  return new RunningFlusso(d, child, publicPort)
+  return new RunningChild(d, child, publicPort, (status) => {
+    const s = status as OurStatus
+    return { ready: s.ready === true, changesCaptured: s.changesCaptured ?? 0, changesCommitted: s.changesCommitted ?? 0 }
+  })
 }
 
 export const oursTool = (root: string, logDir: string): Tool => {

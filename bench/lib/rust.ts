@@ -15,11 +15,11 @@
 import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import * as path from "node:path"
-import { Child, freePort, getJson, getText, inheritedEnv, type LineReader } from "./child.js"
+import { Child, freePort, inheritedEnv, type LineReader, RunningChild } from "./child.js"
 import { dropSlotSql, slotState } from "./dataset.js"
 import { call } from "./opensearch.js"
 import { writeRustConfig } from "./rustConfig.js"
-import type { BackfillTiming, Deployment, Progress, Running, Tool } from "./tool.js"
+import type { BackfillTiming, Deployment, Tool } from "./tool.js"
 import { log, sleep } from "./util.js"
 
 /** tracing-subscriber's JSON: `{ timestamp, level, fields: { message, … }, target, span }`. */
@@ -51,44 +51,6 @@ const deploymentEnv = (d: Deployment): Record<string, string> => ({
   FLUSSO_LOG_FORMAT: "json",
   RUST_LOG: "info"
 })
-
-class RunningRust implements Running {
-  constructor(readonly deployment: Deployment, private readonly child: Child, private readonly publicPort: number) {}
-
-  get startedAt(): number {
-    return this.child.startedAt
-  }
-  get pid(): number {
-    return this.child.pid
-  }
-  get running(): boolean {
-    return this.child.running
-  }
-  get lines() {
-    return this.child.lines
-  }
-  waitForLine(pattern: RegExp, seconds: number, from?: number) {
-    return this.child.waitForLine(pattern, seconds, from)
-  }
-  async progress(): Promise<Progress | undefined> {
-    this.child.failIfExited()
-    const s = (await getJson(this.publicPort, "/status")) as RustStatus | undefined
-    if (s === undefined) return undefined
-    return { ready: s.phase === "live", changesCaptured: s.changes_captured ?? 0, changesCommitted: s.changes_committed ?? 0, raw: s }
-  }
-  metrics(): Promise<string | undefined> {
-    return getText(this.publicPort, "/metrics")
-  }
-  peakRss(): number | null {
-    return this.child.peakRss()
-  }
-  tail(n?: number): string {
-    return this.child.tail(n)
-  }
-  stop(graceSeconds?: number): Promise<void> {
-    return this.child.stop(graceSeconds)
-  }
-}
 
 /** `flusso check` of a deployment's files against the live database: what it printed, and whether it passed. */
 export interface RustCheck {
@@ -166,7 +128,10 @@ export const rustTool = (binary: string, runDir: string, logDir: string): RustTo
         readLine
       })
       log(`${label}: started (pid ${child.pid}, /status on 127.0.0.1:${publicPort}, log ${child.spec.logFile})`)
-      return new RunningRust(d, child, publicPort)
+      return new RunningChild(d, child, publicPort, (status) => {
+        const s = status as RustStatus
+        return { ready: s.phase === "live", changesCaptured: s.changes_captured ?? 0, changesCommitted: s.changes_committed ?? 0 }
+      })
     },
     backfill: async (running, timeoutSeconds): Promise<BackfillTiming> => {
       const began = await running.waitForLine(/^seeding indexes/, 300)
