@@ -18,17 +18,10 @@ import { type Deployment, makeDeployment } from "../support/deployment.js"
 import { type Comparison, compareIndex, report } from "../support/differential/compare.js"
 import { documents, settled } from "../support/differential/indexState.js"
 import { expectedDocuments } from "../support/differential/oracle.js"
+import { envInt } from "../support/differential/envInt.js"
 import { makeRandom } from "../support/differential/prng.js"
 import { DDL, INDEX_NAMES, INDEXES } from "../support/differential/schema.js"
 import { makeWorkload } from "../support/differential/workload.js"
-
-const envInt = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw === "") return fallback
-  const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, not ${raw}`)
-  return value
-}
 
 const SEED = envInt("FLUSSO_CLUSTER_DIFF_SEED", 20_251_207)
 const ITERATIONS = envInt("FLUSSO_CLUSTER_DIFF_ITERATIONS", 1200)

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { type Cluster, makeCluster, withLogs } from "../support/cluster.js"
-import { type Deployment, makeDeployment, waitFor } from "../support/deployment.js"
+import { type Deployment, itemsIndex, makeDeployment, waitFor } from "../support/deployment.js"
 
 let d: Deployment
 let cluster: Cluster | undefined
@@ -18,14 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await d.cleanup()
 })
-
-const itemsIndex = {
-  items: {
-    table: "items",
-    primaryKey: "id",
-    fields: { id: { kind: "integer", required: true }, name: { kind: "text" }, qty: { kind: "integer" } }
-  }
-}
 
 /** The bound from a commit to its document being searchable after the capture's runner goes. */
 const TAKEOVER_BOUND_MS = 20_000

@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { type Cluster, makeCluster, type Runner, withLogs } from "../support/cluster.js"
-import { type Deployment, makeDeployment, waitFor } from "../support/deployment.js"
+import { type Deployment, itemsIndex, makeDeployment, waitFor } from "../support/deployment.js"
 import { settled } from "../support/differential/indexState.js"
 
 let d: Deployment
@@ -24,14 +24,6 @@ afterEach(async () => {
   stopWriters = async () => {}
   await d.cleanup()
 })
-
-const itemsIndex = {
-  items: {
-    table: "items",
-    primaryKey: "id",
-    fields: { id: { kind: "integer", required: true }, name: { kind: "text" }, qty: { kind: "integer" } }
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

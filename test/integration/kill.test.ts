@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from "node:child_process"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { type Deployment, makeDeployment, waitFor } from "../support/deployment.js"
+import { type Deployment, itemsIndex, makeDeployment, waitFor } from "../support/deployment.js"
 
 let d: Deployment
 beforeEach(async () => {
@@ -13,14 +13,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await d.cleanup()
 })
-
-const itemsIndex = {
-  items: {
-    table: "items",
-    primaryKey: "id",
-    fields: { id: { kind: "integer", required: true }, name: { kind: "text" }, qty: { kind: "integer" } }
-  }
-}
 
 const killed = (child: ChildProcess) =>
   new Promise<void>((resolve) => {

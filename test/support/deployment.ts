@@ -35,6 +35,15 @@ const cliEnvironment = (): NodeJS.ProcessEnv =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Polls `probe` until it returns something other than undefined. */
+/** The index of an `items (id int PRIMARY KEY, name text, qty int)` table: the kill, cluster failover and membership tests'. */
+export const itemsIndex = {
+  items: {
+    table: "items",
+    primaryKey: "id",
+    fields: { id: { kind: "integer", required: true }, name: { kind: "text" }, qty: { kind: "integer" } }
+  }
+}
+
 export const waitFor = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 30_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
