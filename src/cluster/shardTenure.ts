@@ -14,8 +14,6 @@ import { SHARDS } from "./ClusterRuntime.js"
 export interface ShardTenureService {
   /** Whether the message `requestId` to `shard` was sent before this runner held the shard. */
   readonly redelivered: (requestId: Snowflake.Snowflake, shard: ShardId.ShardId) => Effect.Effect<boolean>
-  /** Shards held now. */
-  readonly owned: Effect.Effect<number>
 }
 
 export class ShardTenure extends Context.Tag("flusso/ShardTenure")<ShardTenure, ShardTenureService>() {}
@@ -42,8 +40,7 @@ export const layer: Layer.Layer<ShardTenure, never, Sharding.Sharding> = Layer.s
           // poll before the shard came, the message waited for it or was someone else's.
           const held = since.get(shard.id) ?? Date.now()
           return Snowflake.timestamp(requestId) < held - 500
-        }),
-      owned: Effect.sync(() => since.size)
+        })
     }
   })
 )
